@@ -1,0 +1,25 @@
+"""Corpus layer: policy documents → document and clause records. Imports nothing else of ours."""
+
+from .loader import PARSER_VERSION, Corpus, default_corpus_dir, load_corpus
+from .parser import BOILERPLATE_KINDS, ParseError, parse_file, parse_text
+from .passages import split_passages
+from .records import Boilerplate, Clause, Document, LoadError, ParsedDocument, Passage, Span
+
+__all__ = [
+    "BOILERPLATE_KINDS",
+    "PARSER_VERSION",
+    "Boilerplate",
+    "Clause",
+    "Corpus",
+    "Document",
+    "LoadError",
+    "ParseError",
+    "ParsedDocument",
+    "Passage",
+    "Span",
+    "default_corpus_dir",
+    "load_corpus",
+    "parse_file",
+    "parse_text",
+    "split_passages",
+]

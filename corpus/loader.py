@@ -1,0 +1,81 @@
+"""Load every document of a corpus folder; a bad file is reported, the others still load."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .parser import ParseError, parse_file
+from .records import Clause, Document, LoadError, ParsedDocument
+
+PARSER_VERSION = "1"  # bump when parsing changes clause ids, texts or spans: persisted indexes then rebuild
+METADATA_FILE = "metadata.toml"
+
+
+def default_corpus_dir() -> Path:
+    """The corpus shipped with the package (the repository's corpus/ folder in a checkout)."""
+    return Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Corpus:
+    documents: tuple[ParsedDocument, ...]
+    errors: tuple[LoadError, ...] = ()
+    _by_id: dict[str, Clause] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for pd in self.documents:
+            for c in pd.clauses:
+                self._by_id[c.clause_id] = c
+
+    @property
+    def clauses(self) -> list[Clause]:
+        return [c for pd in self.documents for c in pd.clauses]
+
+    def clause(self, clause_id: str) -> Clause | None:
+        return self._by_id.get(clause_id)
+
+    def document(self, doc_id: str) -> Document | None:
+        return next((pd.document for pd in self.documents if pd.document.doc_id == doc_id), None)
+
+    @property
+    def content_hash(self) -> str:
+        """Changes whenever a document's bytes or the parser's output format change."""
+        h = hashlib.sha256(f"parser={PARSER_VERSION}".encode())
+        for pd in sorted(self.documents, key=lambda d: d.document.doc_id):
+            h.update(f"\n{pd.document.doc_id}={pd.document.sha256}".encode())
+        return h.hexdigest()
+
+
+def read_metadata(directory: Path) -> dict[str, dict]:
+    path = directory / METADATA_FILE
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def load_corpus(directory: Path | None = None, *, root: Path | None = None) -> Corpus:
+    """Parse every ``*.txt`` in ``directory``. ``source_path`` is relative to ``root`` (default: its parent)."""
+    directory = (directory or default_corpus_dir()).resolve()
+    root = (root or directory.parent).resolve()
+    meta = read_metadata(directory)
+    docs: list[ParsedDocument] = []
+    errors: list[LoadError] = []
+    seen: dict[str, str] = {}
+    for path in sorted(directory.glob("*.txt")):
+        source_path = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        entry = meta.get(path.name, {})
+        try:
+            pd = parse_file(path, source_path, doc_id=entry.get("doc_id"), notes=entry.get("notes", "").strip())
+        except ParseError as exc:
+            errors.append(LoadError(source_path, str(exc)))
+            continue
+        if pd.document.doc_id in seen:
+            errors.append(LoadError(source_path, f"doc_id {pd.document.doc_id!r} already used by {seen[pd.document.doc_id]}"))
+            continue
+        seen[pd.document.doc_id] = source_path
+        docs.append(pd)
+    return Corpus(tuple(docs), tuple(errors))

@@ -1,0 +1,29 @@
+"""All configuration in one place, read from the environment (prefix ``QA_``) or a ``.env`` file.
+
+Only the CLI and the API read settings; library code takes explicit arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from policyqa.corpus import default_corpus_dir
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Field(default_factory=default_corpus_dir, description="folder of *.txt documents + metadata.toml")
+    index_dir: Path = Field(Path("var/index"), description="where the persisted index lives")
+    model: str = Field(
+        "intfloat/multilingual-e5-small",
+        description="sentence-transformers model: hub name or local path",
+    )
+    mode: str = Field("auto", description="auto | hybrid | lexical | dense")
+    tokenizer: str = Field("jieba", description="keyword-leg tokenizer: jieba | bigram")
+    faiss_index: str = Field("flat", description="flat (exact) | hnsw | ivf")
+    passage_max_chars: int = Field(400, ge=50, le=2000)
+    top_k: int = Field(10, ge=1, le=50)
