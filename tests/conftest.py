@@ -1,5 +1,47 @@
 import os
+import sys
+from pathlib import Path
 
 # Tests never reach a model hub: everything they embed with is built locally.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).parent))
+
+import pytest  # noqa: E402
+
+from policyqa.corpus import load_corpus  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    return load_corpus()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, corpus):
+    from tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("model"), [c.text for c in corpus.clauses])
+
+
+@pytest.fixture(scope="session")
+def embedder(tiny_model):
+    from policyqa.index.embedding import Embedder
+
+    e = Embedder(str(tiny_model))
+    e.warm_up()
+    return e
+
+
+@pytest.fixture(scope="session")
+def lexical_bundle(corpus):
+    from policyqa.index.store import build_index
+
+    return build_index(corpus)
+
+
+@pytest.fixture(scope="session")
+def hybrid_bundle(corpus, embedder):
+    from policyqa.index.store import build_index
+
+    return build_index(corpus, embedder=embedder)

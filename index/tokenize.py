@@ -1,0 +1,113 @@
+"""Chinese tokenizers for the keyword leg: jieba with a corpus user dictionary, or character bigrams."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from typing import Protocol
+
+from policyqa.corpus import Clause
+from policyqa.corpus.rules import normalize
+
+TOKENIZERS = ("jieba", "bigram")
+
+# Function words and question scaffolding that say nothing about the topic asked about.
+STOPWORDS = frozenset(
+    """
+    的 了 和 与 及 或 等 在 是 为 对 把 被 将 从 向 以 于 之 其 该 这 那 这个 那个 一个 一些 有 有没有 没有 吗 呢 吧 啊 呀 么
+    什么 哪些 哪个 哪家 哪里 哪 怎么 怎样 如何 多少 几 谁 是否 能否 能不能 可不可以 可以 请问 我 我们 我家 你 你们 他们 它 想 想要
+    要 需要 应该 会 能 该 找 问 一下 现在 目前 上海 上海市 本市 市里 政府 相关 方面 情况 事情 事 问题 这种 这样 那么 还 也 都 就
+    """.split()
+)
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_TOKEN_OK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffa-z0-9]")
+
+
+def normalize_for_search(text: str) -> str:
+    """Full-width → ASCII (NFKC) and lower case, so ２０２５ matches 2025 and AI matches ai."""
+    return normalize(text).lower()
+
+
+class Tokenizer(Protocol):
+    name: str
+
+    def tokenize(self, text: str) -> list[str]: ...
+
+
+class BigramTokenizer:
+    """Overlapping character bigrams of every CJK run (a lone character stays a unigram) plus ASCII words."""
+
+    name = "bigram"
+
+    def tokenize(self, text: str) -> list[str]:
+        text = normalize_for_search(text)
+        out: list[str] = []
+        for m in _CJK_RUN.finditer(text):
+            run = m.group(0)
+            if len(run) == 1:
+                if run not in STOPWORDS:
+                    out.append(run)
+            else:
+                out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        out.extend(_WORD.findall(text))
+        return out
+
+
+class JiebaTokenizer:
+    """jieba in search mode (long words also yield their parts), with the corpus's own terms added."""
+
+    name = "jieba"
+
+    def __init__(self, user_words: Iterable[str] = ()) -> None:
+        self.user_words = tuple(sorted(set(user_words)))
+        self._tk = None
+        self._lock = threading.Lock()
+
+    def _tokenizer(self):
+        if self._tk is None:
+            with self._lock:
+                if self._tk is None:
+                    import logging
+
+                    import jieba
+
+                    jieba.setLogLevel(logging.WARNING)
+                    tk = jieba.Tokenizer()
+                    tk.initialize()
+                    for w in self.user_words:
+                        tk.add_word(normalize_for_search(w), freq=2000)
+                    self._tk = tk
+        return self._tk
+
+    def tokenize(self, text: str) -> list[str]:
+        text = normalize_for_search(text)
+        return [
+            t
+            for t in (tok.strip() for tok in self._tokenizer().lcut_for_search(text))
+            if t and t not in STOPWORDS and _TOKEN_OK.search(t)
+        ]
+
+
+def make_tokenizer(name: str, user_words: Iterable[str] = ()) -> Tokenizer:
+    if name == "jieba":
+        return JiebaTokenizer(user_words)
+    if name == "bigram":
+        return BigramTokenizer()
+    raise ValueError(f"unknown tokenizer {name!r}; choose one of {', '.join(TOKENIZERS)}")
+
+
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,12})[”\"」』]")
+
+
+def user_dictionary(clauses: Iterable[Clause]) -> list[str]:
+    """Terms jieba should keep whole: agency names, quoted terms (五五购物节), short headings."""
+    words: set[str] = set()
+    for c in clauses:
+        words.update(a for a in c.agencies if len(a) <= 20)
+        words.update(_QUOTED.findall(c.text))
+        if c.heading and len(c.heading) <= 10:
+            words.add(c.heading)
+    return sorted(w for w in words if _CJK_RUN.search(w))

@@ -1,0 +1,165 @@
+"""Hybrid search: keyword legs and a dense leg fused by reciprocal rank, results merged per clause."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from policyqa.corpus import Clause, Corpus, Passage
+from policyqa.index.store import IndexBundle
+
+from .status import document_status
+
+log = logging.getLogger(__name__)
+
+MODES = ("auto", "hybrid", "lexical", "dense")
+
+
+def parse_mode(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {value!r}; choose one of {', '.join(MODES)}")
+    return mode
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Reciprocal rank fusion: score = Σ weight_leg / (k + rank_leg). Tuned on the dev half only."""
+
+    k: int = 60
+    weights: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType({"bm25-jieba": 1.0, "bm25-bigram": 1.0, "dense": 1.0})
+    )
+    depth: int = 100  # passages each leg contributes
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    doc_ids: tuple[str, ...] = ()
+    agencies: tuple[str, ...] = ()  # printed names; a clause matches if it lists any of them
+    in_force_on: dt.date | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_ids or self.agencies or self.in_force_on)
+
+
+@dataclass(frozen=True)
+class Hit:
+    clause: Clause
+    score: float
+    passage: Passage  # the best-matching passage of the clause
+    ranks: tuple[tuple[str, int], ...]  # (leg, clause rank in that leg)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    mode: str  # the mode actually used: hybrid | lexical | dense
+    hits: tuple[Hit, ...]
+    notice: str | None = None  # e.g. why the dense leg is not available
+
+
+class Searcher:
+    """Search over a loaded index. Thread-safe: it holds no per-request state."""
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        bundle: IndexBundle,
+        *,
+        mode: str = "auto",
+        fusion: FusionConfig | None = None,
+        dense_unavailable_reason: str | None = None,
+    ) -> None:
+        self.corpus = corpus
+        self.bundle = bundle
+        self.fusion = fusion or FusionConfig()
+        self.default_mode = parse_mode(mode)
+        self.dense_unavailable_reason = dense_unavailable_reason or (
+            None if bundle.dense else "the index has no dense vectors"
+        )
+        self._clause_of = [corpus.clause(p.clause_id) for p in bundle.passages]
+        self._warned = False
+
+    @property
+    def dense_available(self) -> bool:
+        return self.bundle.dense is not None
+
+    def resolve_mode(self, requested: str | None = None) -> tuple[str, str | None]:
+        """The mode to use and, when it differs from what was asked, why."""
+        mode = parse_mode(requested) if requested else self.default_mode
+        if mode == "auto":
+            return ("hybrid", None) if self.dense_available else ("lexical", self._unavailable())
+        if mode in ("hybrid", "dense") and not self.dense_available:
+            return "lexical", self._unavailable(f"{mode} mode asked for, but ")
+        return mode, None
+
+    def _unavailable(self, prefix: str = "") -> str:
+        msg = f"{prefix}dense retrieval is unavailable ({self.dense_unavailable_reason}); using lexical mode"
+        if not self._warned:
+            log.warning(msg)
+            self._warned = True
+        return msg
+
+    def legs(self, mode: str) -> list[str]:
+        keyword = [b.name for b in self.bundle.keyword.values()]
+        if mode == "lexical":
+            return keyword
+        if mode == "dense":
+            return ["dense"]
+        return keyword + ["dense"]
+
+    def _leg_results(self, leg: str, query: str, depth: int):
+        if leg == "dense":
+            return self.bundle.dense.search(query, depth)
+        backend = next(b for b in self.bundle.keyword.values() if b.name == leg)
+        return backend.search(query, depth)
+
+    def _eligible(self, clause: Clause, filters: SearchFilters) -> bool:
+        if filters.doc_ids and clause.doc_id not in filters.doc_ids:
+            return False
+        if filters.agencies and not set(filters.agencies) & set(clause.agencies):
+            return False
+        if filters.in_force_on is not None:
+            doc = self.corpus.document(clause.doc_id)
+            if doc is None or not document_status(doc, filters.in_force_on).current:
+                return False
+        return True
+
+    def search(
+        self,
+        query: str,
+        top_k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: str | None = None,
+    ) -> SearchResult:
+        used, notice = self.resolve_mode(mode)
+        filters = filters or SearchFilters()
+        depth = len(self.bundle.passages) if filters else self.fusion.depth
+        scores: dict[str, float] = {}
+        best: dict[str, tuple[int, Passage]] = {}  # clause → (best rank in any leg, its passage)
+        ranks: dict[str, list[tuple[str, int]]] = {}
+        for leg in self.legs(used):
+            idx, _ = self._leg_results(leg, query, depth)
+            weight = self.fusion.weights.get(leg, 1.0)
+            rank = 0
+            seen: set[str] = set()
+            for i in idx:
+                clause = self._clause_of[i]
+                if clause is None or clause.clause_id in seen or not self._eligible(clause, filters):
+                    continue
+                seen.add(clause.clause_id)
+                rank += 1
+                cid = clause.clause_id
+                scores[cid] = scores.get(cid, 0.0) + weight / (self.fusion.k + rank)
+                ranks.setdefault(cid, []).append((leg, rank))
+                if cid not in best or rank < best[cid][0]:
+                    best[cid] = (rank, self.bundle.passages[i])
+        ordered = sorted(scores, key=lambda c: (-scores[c], self.corpus.clause(c).order, c))[:top_k]
+        hits = tuple(
+            Hit(self.corpus.clause(c), round(scores[c], 6), best[c][1], tuple(ranks[c])) for c in ordered
+        )
+        return SearchResult(query, used, hits, notice)

@@ -1,8 +1,0 @@
-import pytest
-
-from policyqa.corpus import load_corpus
-
-
-@pytest.fixture(scope="session")
-def corpus():
-    return load_corpus()

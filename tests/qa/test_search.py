@@ -1,0 +1,67 @@
+import datetime as dt
+
+import pytest
+
+from policyqa.qa.search import FusionConfig, Searcher, SearchFilters, parse_mode
+
+
+def test_parse_mode_lists_choices():
+    assert parse_mode(" Hybrid ") == "hybrid"
+    with pytest.raises(ValueError, match="auto, hybrid, lexical, dense"):
+        parse_mode("semantic")
+
+
+def test_auto_without_a_model_is_lexical_and_says_why(corpus, lexical_bundle):
+    s = Searcher(corpus, lexical_bundle, mode="auto", dense_unavailable_reason="cannot load embedding model 'x'")
+    r = s.search("社区养老", 5)
+    assert r.mode == "lexical" and "cannot load embedding model" in r.notice
+    r = s.search("社区养老", 5, mode="dense")
+    assert r.mode == "lexical" and "dense mode asked for" in r.notice
+
+
+def test_hybrid_with_a_local_model(corpus, hybrid_bundle):
+    s = Searcher(corpus, hybrid_bundle, mode="auto")
+    r = s.search("社区和居家养老服务", 10)
+    assert r.mode == "hybrid" and r.notice is None
+    legs = {leg for h in r.hits for leg, _ in h.ranks}
+    assert legs == {"bm25-jieba", "bm25-bigram", "dense"}
+    assert s.search("社区和居家养老服务", 10, mode="dense").mode == "dense"
+
+
+def test_results_are_clauses_not_passages(corpus, lexical_bundle):
+    r = Searcher(corpus, lexical_bundle).search("服务业 发展 支持 企业", 30)
+    ids = [h.clause.clause_id for h in r.hits]
+    assert len(ids) == len(set(ids)) == 30
+    for h in r.hits:
+        assert h.passage.clause_id == h.clause.clause_id
+        assert h.clause.kind != "section"
+
+
+def test_heading_and_section_path_are_searchable(corpus, lexical_bundle):
+    # 养老托育 names a clause heading in hff2026-1; the clause must be found through it
+    r = Searcher(corpus, lexical_bundle).search("养老托育", 5)
+    assert "hff2026-1:3.9" in [h.clause.clause_id for h in r.hits]
+
+
+def test_filters(corpus, lexical_bundle):
+    s = Searcher(corpus, lexical_bundle)
+    r = s.search("支持企业", 20, SearchFilters(doc_ids=("hfbf2025-5",)))
+    assert r.hits and {h.clause.doc_id for h in r.hits} == {"hfbf2025-5"}
+    r = s.search("养老服务", 20, SearchFilters(agencies=("市民政局",)))
+    assert r.hits and all("市民政局" in h.clause.agencies for h in r.hits)
+    r = s.search("服务业", 50, SearchFilters(in_force_on=dt.date(2029, 1, 1)))
+    docs = {h.clause.doc_id for h in r.hits}
+    assert docs and "hfbf2025-5" not in docs and "hfbf2021-7" not in docs  # expired 2028-03-19; plan ended 2025
+
+
+def test_fusion_weights_change_the_ranking(corpus, lexical_bundle):
+    q = "开餐厅想开首店有没有奖励"
+    only_bigram = Searcher(corpus, lexical_bundle, fusion=FusionConfig(weights={"bm25-jieba": 0.0, "bm25-bigram": 1.0}))
+    only_jieba = Searcher(corpus, lexical_bundle, fusion=FusionConfig(weights={"bm25-jieba": 1.0, "bm25-bigram": 0.0}))
+    a = [h.clause.clause_id for h in only_bigram.search(q, 10).hits]
+    b = [h.clause.clause_id for h in only_jieba.search(q, 10).hits]
+    assert a != b
+
+
+def test_nothing_matches_nothing(corpus, lexical_bundle):
+    assert Searcher(corpus, lexical_bundle).search("？？？", 5).hits == ()
