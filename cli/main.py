@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from collections import Counter
 
 import typer
@@ -49,7 +50,7 @@ def corpus(as_json: bool = typer.Option(False, "--json", help="print every claus
         return
     table = Table(title="Corpus")
     for col in ("doc_id", "文号", "title", "issued", "valid until", "clauses", "by kind"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("doc_id", "文号", "issued"))
     for pd in c.documents:
         d = pd.document
         kinds = Counter(cl.kind for cl in pd.clauses)
@@ -64,6 +65,139 @@ def corpus(as_json: bool = typer.Option(False, "--json", help="print every claus
             ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
         )
     Console().print(table)
+
+
+def _engine(settings, mode: str | None = None):
+    from policyqa.qa.engine import Engine, EngineConfig
+
+    try:
+        return Engine(
+            EngineConfig(
+                corpus_dir=settings.corpus_dir,
+                index_dir=settings.index_dir,
+                model=settings.model,
+                mode=mode or settings.mode,
+                faiss_index=settings.faiss_index,
+                passage_max_chars=settings.passage_max_chars,
+                model_download=settings.model_download,
+            )
+        )
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def index() -> None:
+    """Build the search index (keyword legs, and dense vectors when the model loads) and persist it."""
+    import time
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from policyqa.index.store import read_manifest
+
+    settings = _settings()
+    eng = _engine(settings)
+    started = time.perf_counter()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("loading corpus", total=None)
+        path = eng.build(progress=lambda msg: bar.update(task, description=msg))
+    elapsed = time.perf_counter() - started
+    m = read_manifest(settings.index_dir)
+    dense = m["dense"]
+    err.print(
+        f"index written to {path}\n"
+        f"  passages:  {len(m['passage_ids'])} from {len(m['documents'])} documents\n"
+        f"  keyword:   {', '.join(m['tokenizers'])}\n"
+        f"  dense:     {dense['model'] + ', dimension ' + str(dense['dimension']) + ', ' + dense['faiss_index'] if dense else 'none — ' + (m['dense_unavailable_reason'] or 'lexical mode')}\n"
+        f"  time:      {elapsed:.1f} s"
+    )
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="the question"),
+    top_k: int = typer.Option(10, "--top-k", "-k", min=1, max=50),
+    mode: str = typer.Option(None, "--mode", help="auto | hybrid | lexical | dense (default: QA_MODE)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Search the clauses; builds the index first if there is none."""
+    from policyqa.index.store import IndexMismatch
+
+    settings = _settings()
+    eng = _engine(settings, mode)
+    try:
+        loaded = eng.warm_up(build_if_missing=True)
+    except IndexMismatch as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    result = loaded.searcher.search(query, top_k=top_k)
+    if result.notice:
+        err.print(f"[yellow]{result.notice}[/yellow]")
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "query": result.query,
+                    "mode": result.mode,
+                    "results": [
+                        {**h.clause.to_dict(), "score": h.score, "passage": h.passage.text, "ranks": dict(h.ranks)}
+                        for h in result.hits
+                    ],
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return
+    console = Console()
+    console.print(f"[dim]mode: {result.mode}[/dim]")
+    if not result.hits:
+        console.print("no matching clause")
+    for i, h in enumerate(result.hits, 1):
+        c = h.clause
+        doc = loaded.corpus.document(c.doc_id)
+        console.print(f"[bold]{i}. {c.clause_id}[/bold]  {h.score:.4f}  《{doc.title}》{doc.doc_number or ''}")
+        if c.section_path:
+            console.print("   " + " › ".join(c.section_path), style="dim", markup=False)
+        console.print("   " + (f"【{c.heading}】" if c.heading else "") + h.passage.text[:160].replace("\n", " "), markup=False)
+        if c.agencies:
+            console.print("   责任单位: " + "、".join(c.agencies), style="cyan", markup=False)
+
+
+@app.command("eval")
+def eval_(
+    split: str = typer.Option("test", help="dev | test | all"),
+    modes: str = typer.Option("lexical,hybrid,dense", help="comma-separated modes to measure"),
+    out: Path = typer.Option(Path("artifacts/eval"), help="folder for report.json, report.txt, report.png"),
+    baseline: bool = typer.Option(True, help="also run the fixed-chunk BM25 baseline"),
+) -> None:
+    """Measure retrieval on the hand-labelled questions: table, JSON and a PNG chart."""
+    from policyqa.eval.dataset import load_questions
+    from policyqa.eval.report import misses, render_table, write_report
+    from policyqa.eval.runner import evaluate
+
+    settings = _settings()
+    loaded = _engine(settings).warm_up(build_if_missing=True)
+    try:
+        questions = load_questions(split=split)
+        wanted = tuple(m.strip() for m in modes.split(",") if m.strip())
+        report, rows, unavailable = evaluate(loaded.searcher, loaded.corpus, questions, wanted, baseline=baseline)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    extra = {
+        "split": split,
+        "questions": len(questions),
+        "unanswerable": sum(not q.answerable for q in questions),
+        "unavailable_modes": unavailable,
+        "misses@5": {s: misses(rows, s) for s in report},
+    }
+    paths = write_report(report, extra, out)
+    print(render_table(report))
+    for mode, why in unavailable.items():
+        err.print(f"[yellow]{mode}: not measured — {why}[/yellow]")
+    err.print(f"written: {paths['json']}, {paths['table']}, {paths['chart']}")
 
 
 if __name__ == "__main__":  # pragma: no cover

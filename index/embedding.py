@@ -53,8 +53,10 @@ class Embedder:
     failed load raises EmbedderUnavailable with the reason instead of retrying.
     """
 
-    def __init__(self, model: str, *, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(self, model: str, *, device: str = "cpu", batch_size: int = 32, allow_download: bool = False) -> None:
         self.model_name = model
+        # Off by default: start-up must never wait on a hub. A hub name then loads only from the local cache.
+        self.allow_download = allow_download
         self.convention = convention_for(model)
         self.device = device
         self.batch_size = batch_size
@@ -74,7 +76,8 @@ class Embedder:
             try:
                 from sentence_transformers import SentenceTransformer
 
-                self._model = SentenceTransformer(self.model_name, device=self.device)
+                local_only = not self.allow_download and not Path(self.model_name).exists()
+                self._model = SentenceTransformer(self.model_name, device=self.device, local_files_only=local_only)
             except Exception as exc:  # any failure to load means: no dense leg
                 self._error = f"cannot load embedding model {self.model_name!r}: {type(exc).__name__}: {str(exc)[:300]}"
                 raise EmbedderUnavailable(self._error) from None

@@ -31,7 +31,7 @@ class FusionConfig:
 
     k: int = 60
     weights: Mapping[str, float] = field(
-        default_factory=lambda: MappingProxyType({"bm25-jieba": 1.0, "bm25-bigram": 1.0, "dense": 1.0})
+        default_factory=lambda: MappingProxyType({"bm25-jieba": 0.5, "bm25-bigram": 1.0, "dense": 1.0})
     )
     depth: int = 100  # passages each leg contributes
 

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
         "intfloat/multilingual-e5-small",
         description="sentence-transformers model: hub name or local path",
     )
+    model_download: bool = Field(False, description="allow fetching the model from its hub (off: local files/cache only)")
     mode: str = Field("auto", description="auto | hybrid | lexical | dense")
     tokenizer: str = Field("jieba", description="keyword-leg tokenizer: jieba | bigram")
     faiss_index: str = Field("flat", description="flat (exact) | hnsw | ivf")

@@ -1,0 +1,130 @@
+"""The engine: corpus, index, model and searcher, loaded lazily and once, swappable as a whole."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from policyqa.corpus import Corpus, load_corpus
+from policyqa.index.embedding import Embedder
+from policyqa.index.store import IndexMismatch, IndexMissing, build_index, load_index, save_index
+
+from .search import FusionConfig, Searcher, parse_mode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    corpus_dir: Path
+    index_dir: Path
+    model: str
+    mode: str = "auto"
+    faiss_index: str = "flat"
+    passage_max_chars: int = 400
+    tokenizers: tuple[str, ...] = ("jieba", "bigram")
+    model_download: bool = False
+
+    def __post_init__(self) -> None:
+        parse_mode(self.mode)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything one request needs, swapped in as a unit by a reindex."""
+
+    corpus: Corpus
+    searcher: Searcher
+    index_path: Path | None
+
+
+class Engine:
+    def __init__(self, config: EngineConfig, *, fusion: FusionConfig | None = None) -> None:
+        self.config = config
+        self.fusion = fusion
+        self._embedder: Embedder | None = None
+        self._loaded: Loaded | None = None
+        self._lock = threading.Lock()
+
+    # --- model -------------------------------------------------------------------------------
+
+    def embedder(self) -> Embedder | None:
+        """The embedding model, or None in lexical mode or when it cannot be loaded (said once, clearly)."""
+        if self.config.mode == "lexical":
+            return None
+        if self._embedder is None:
+            self._embedder = Embedder(self.config.model, allow_download=self.config.model_download)
+            if not self._embedder.available:
+                log.warning("%s — running in lexical mode", self._embedder.error)
+        return self._embedder if self._embedder.available else None
+
+    @property
+    def model_error(self) -> str | None:
+        if self.config.mode == "lexical":
+            return "lexical mode configured"
+        return self._embedder.error if self._embedder else None
+
+    # --- index -------------------------------------------------------------------------------
+
+    def build(self, progress: Callable[[str], None] | None = None) -> Path:
+        """Build a new index from the corpus on disk and persist it; does not touch what is serving."""
+        corpus = self._load_corpus()
+        bundle = build_index(
+            corpus,
+            tokenizers=self.config.tokenizers,
+            embedder=self.embedder(),
+            faiss_kind=self.config.faiss_index,
+            passage_max_chars=self.config.passage_max_chars,
+            progress=progress,
+        )
+        return save_index(bundle, self.config.index_dir)
+
+    def _load_corpus(self) -> Corpus:
+        corpus = load_corpus(self.config.corpus_dir)
+        for err in corpus.errors:
+            log.warning("document skipped: %s", err)
+        if not corpus.documents:
+            raise RuntimeError(f"no document could be loaded from {self.config.corpus_dir}")
+        return corpus
+
+    def _open(self, *, build_if_missing: bool, rebuild_on_mismatch: bool) -> Loaded:
+        corpus = self._load_corpus()
+        embedder = self.embedder()
+        try:
+            bundle = load_index(self.config.index_dir, corpus, embedder=embedder, require_dense=embedder is not None)
+        except IndexMissing:
+            if not build_if_missing:
+                raise
+            log.info("no index at %s: building one", self.config.index_dir)
+            self.build()
+            bundle = load_index(self.config.index_dir, corpus, embedder=embedder)
+        except IndexMismatch as exc:
+            if not rebuild_on_mismatch:
+                raise
+            log.warning("%s — rebuilding", exc)
+            self.build()
+            bundle = load_index(self.config.index_dir, corpus, embedder=embedder)
+        reason = None if bundle.dense else (self.model_error or "the index has no dense vectors")
+        searcher = Searcher(corpus, bundle, mode=self.config.mode, fusion=self.fusion, dense_unavailable_reason=reason)
+        return Loaded(corpus, searcher, bundle.path)
+
+    def warm_up(self, *, build_if_missing: bool = True, rebuild_on_mismatch: bool = False) -> Loaded:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = self._open(build_if_missing=build_if_missing, rebuild_on_mismatch=rebuild_on_mismatch)
+        return self._loaded
+
+    @property
+    def loaded(self) -> Loaded | None:
+        return self._loaded
+
+    def reindex(self) -> Loaded:
+        """Build a fresh index and swap it in. Requests in flight keep the old one; a failure leaves it serving."""
+        self.build()
+        fresh = self._open(build_if_missing=False, rebuild_on_mismatch=False)
+        self._loaded = fresh  # a single reference assignment: readers see the old or the new, never a mix
+        return fresh

@@ -1,0 +1,36 @@
+"""CI fails when lexical retrieval quality on the test half drops below the recorded floors."""
+
+import json
+from pathlib import Path
+
+from policyqa.eval.dataset import load_questions
+from policyqa.eval.runner import evaluate
+from policyqa.qa.search import Searcher
+
+FLOORS = json.loads((Path(__file__).resolve().parents[2] / "eval" / "floors.json").read_text())
+
+
+def test_lexical_quality_floors(corpus, lexical_bundle):
+    searcher = Searcher(corpus, lexical_bundle, mode="lexical")
+    report, _, unavailable = evaluate(searcher, corpus, load_questions(split=FLOORS["split"]), ("lexical",))
+    assert unavailable == {}
+    ours = report["lexical"]
+    zh = ours["zh"]
+    for metric, floor in FLOORS["zh"].items():
+        assert zh[metric] >= floor, f"zh {metric} {zh[metric]} < floor {floor}"
+    for metric, floor in FLOORS["overall"].items():
+        assert ours["overall"][metric] >= floor, f"overall {metric} {ours['overall'][metric]} < floor {floor}"
+    # clause-aware retrieval must keep its edge over the fixed-chunk baseline
+    base = next(v for k, v in report.items() if k.startswith("baseline"))
+    assert zh["mrr@10"] - base["zh"]["mrr@10"] >= 0.2
+
+
+def test_report_files(corpus, lexical_bundle, tmp_path):
+    from policyqa.eval.report import write_report
+
+    searcher = Searcher(corpus, lexical_bundle, mode="lexical")
+    report, _, _ = evaluate(searcher, corpus, load_questions(split="dev")[:20], ("lexical", "hybrid"), baseline=False)
+    paths = write_report(report, {"split": "dev"}, tmp_path)
+    assert json.loads(paths["json"].read_text())["systems"]["lexical"]["overall"]["n"] > 0
+    assert "hit@5" in paths["table"].read_text()
+    assert paths["chart"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
