@@ -165,6 +165,60 @@ def search(
             console.print("   责任单位: " + "、".join(c.agencies), style="cyan", markup=False)
 
 
+def _answer_json(ans, corpus) -> dict:
+    from policyqa.qa.present import answer_to_dict
+
+    return answer_to_dict(ans, corpus)
+
+
+@app.command()
+def ask(
+    query: str = typer.Argument(..., help="the question"),
+    as_of: str = typer.Option(None, "--as-of", help="judge whether documents are in force on this date (YYYY-MM-DD); default today"),
+    mode: str = typer.Option(None, "--mode", help="auto | hybrid | lexical | dense (default: QA_MODE)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Answer a question: responsible agencies, support measures with their status, checkable citations."""
+    import datetime as dt
+
+    from policyqa.qa.agencies import AgencyDirectory
+    from policyqa.qa.answer import Answerer
+
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        err.print(f"[red]--as-of must be a date like 2026-11-22, got {as_of!r}[/red]")
+        raise typer.Exit(2) from None
+    settings = _settings()
+    loaded = _engine(settings, mode).warm_up(build_if_missing=True)
+    answerer = Answerer(loaded.corpus, AgencyDirectory.load())
+    ans = answerer.ask(loaded.searcher, query, as_of=day)
+    if ans.notice:
+        err.print(f"[yellow]{ans.notice}[/yellow]")
+    if as_json:
+        print(json.dumps(_answer_json(ans, loaded.corpus), ensure_ascii=False, indent=1))
+        return
+    console = Console()
+    console.print(f"[dim]mode: {ans.mode} · intent: {ans.intent}[/dim]")
+    if not ans.answerable:
+        console.print(ans.message, markup=False)
+        if ans.closest:
+            console.print("[dim]以下条款最接近，但不能回答您的问题：[/dim]")
+            for c in ans.closest:
+                console.print(f"  · {c.citation}", markup=False)
+        return
+    console.print(ans.answer, markup=False)
+    for a in ans.agencies:
+        extra = f"（{a.agency.full_name} / {a.agency.english_name}）" if a.agency else ""
+        console.print(f"  [cyan]{a.name}[/cyan]{extra}  ← {', '.join(a.clause_ids)}")
+    console.print("[bold]依据[/bold]")
+    for c in ans.citations:
+        flag = "" if c.status.current else f" [red]{c.status.label}[/red]"
+        console.print(f"  · {c.citation}{flag}", markup=False) if not flag else console.print(f"  · {c.citation}{flag}")
+        if c.highlight:
+            console.print(f"    “{c.highlight.text}”  [source {c.highlight.source.start}–{c.highlight.source.end}]", style="dim", markup=False)
+
+
 @app.command("eval")
 def eval_(
     split: str = typer.Option("test", help="dev | test | all"),
@@ -186,7 +240,20 @@ def eval_(
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    answers = {}
+    if "lexical" in report or any(m in report for m in ("hybrid", "dense")):
+        import datetime as dt
+
+        from policyqa.eval.answers import answer_metrics, run_answers
+        from policyqa.qa.agencies import AgencyDirectory
+        from policyqa.qa.answer import Answerer
+
+        answerer = Answerer(loaded.corpus, AgencyDirectory.load())
+        # the default mode the service runs in; documents judged as of the evaluation day
+        arows = run_answers(answerer, loaded.searcher, questions, dt.date.today())
+        answers[loaded.searcher.resolve_mode()[0]] = answer_metrics(arows, answerer, loaded.corpus)
     extra = {
+        "answers": answers,
         "split": split,
         "questions": len(questions),
         "unanswerable": sum(not q.answerable for q in questions),
@@ -195,6 +262,10 @@ def eval_(
     }
     paths = write_report(report, extra, out)
     print(render_table(report))
+    for mode, m in answers.items():
+        print(f"== answers ({mode}) ==")
+        for k, v in m.items():
+            print(f"{k:<32}{v}")
     for mode, why in unavailable.items():
         err.print(f"[yellow]{mode}: not measured — {why}[/yellow]")
     err.print(f"written: {paths['json']}, {paths['table']}, {paths['chart']}")

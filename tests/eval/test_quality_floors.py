@@ -34,3 +34,21 @@ def test_report_files(corpus, lexical_bundle, tmp_path):
     assert json.loads(paths["json"].read_text())["systems"]["lexical"]["overall"]["n"] > 0
     assert "hit@5" in paths["table"].read_text()
     assert paths["chart"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_answer_floors(corpus, lexical_bundle):
+    import datetime as dt
+
+    from policyqa.eval.answers import answer_metrics, run_answers
+    from policyqa.qa.agencies import AgencyDirectory
+    from policyqa.qa.answer import Answerer
+
+    searcher = Searcher(corpus, lexical_bundle, mode="lexical")
+    answerer = Answerer(corpus, AgencyDirectory.load())
+    rows = run_answers(answerer, searcher, load_questions(split=FLOORS["split"]), dt.date(2026, 11, 22))
+    m = answer_metrics(rows, answerer, corpus)
+    for metric, floor in FLOORS["answers"]["min"].items():
+        assert m[metric] >= floor, f"{metric} {m[metric]} < {floor}"
+    for metric, ceiling in FLOORS["answers"]["max"].items():
+        assert m[metric] <= ceiling, f"{metric} {m[metric]} > {ceiling}"
+    assert m["citations_verified"] == m["citations_checked"] > 0

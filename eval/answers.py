@@ -1,0 +1,90 @@
+"""Answer-level measures: intent accuracy, no-answer decisions, agency answers, citation checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from policyqa.corpus import Corpus
+from policyqa.qa.answer import Answer, Answerer
+from policyqa.qa.search import Searcher
+
+from .dataset import Question
+from .metrics import mean
+
+_PAGE_NUMBER_LINE = re.compile(r"\n[ \t\u3000]*[—－-]\s*[0-9０-９]+\s*[—－-][ \t\u3000]*(?=\n)")
+
+
+def source_quote(source: str, start: int, end: int) -> str:
+    """The source slice as a reader sees it: hard line breaks joined, page-number lines dropped."""
+    piece = _PAGE_NUMBER_LINE.sub("\n", source[start:end])
+    lines = [ln.strip(" \t\u3000") for ln in piece.split("\n")]
+    return "".join(lines).replace("**", "")
+
+
+def verify_citation(corpus: Corpus, clause_id: str, quote: str, start: int, end: int) -> bool:
+    clause = corpus.clause(clause_id)
+    doc = next(pd for pd in corpus.documents if pd.document.doc_id == clause.doc_id)
+    return clause.span.start <= start < end <= clause.span.end and source_quote(doc.text, start, end) == quote.replace("\n", "")
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    question: Question
+    answer: Answer
+
+
+def run_answers(answerer: Answerer, searcher: Searcher, questions: list[Question], as_of: dt.date) -> list[AnswerRow]:
+    return [AnswerRow(q, answerer.ask(searcher, q.question, as_of=as_of)) for q in questions]
+
+
+def _f1(got: list[str], gold: list[str]) -> float:
+    g, s = set(got), set(gold)
+    if not g or not s:
+        return 0.0
+    tp = len(g & s)
+    if tp == 0:
+        return 0.0
+    p, r = tp / len(g), tp / len(s)
+    return 2 * p * r / (p + r)
+
+
+def answer_metrics(rows: list[AnswerRow], answerer: Answerer, corpus: Corpus) -> dict:
+    canon = answerer.directory.canonical
+    out: dict = {}
+    out["intent_accuracy"] = mean([float(r.answer.intent == r.question.intent) for r in rows])
+    for lang in ("zh", "en"):
+        sub = [r for r in rows if r.question.lang == lang]
+        out[f"intent_accuracy_{lang}"] = mean([float(r.answer.intent == r.question.intent) for r in sub])
+    unans = [r for r in rows if not r.question.answerable]
+    ans = [r for r in rows if r.question.answerable]
+    refused = [r for r in rows if not r.answer.answerable]
+    out["unanswerable"] = len(unans)
+    out["unanswerable_refused"] = mean([float(not r.answer.answerable) for r in unans])
+    out["unanswerable_refused_zh"] = mean([float(not r.answer.answerable) for r in unans if r.question.lang == "zh"])
+    out["answerable_refused"] = mean([float(not r.answer.answerable) for r in ans])
+    out["answerable_refused_zh"] = mean([float(not r.answer.answerable) for r in ans if r.question.lang == "zh"])
+    out["refusal_precision"] = mean([float(not r.question.answerable) for r in refused])
+    agency = [r for r in rows if r.question.type == "agency" and r.question.answerable]
+    exact, f1 = [], []
+    for r in agency:
+        top = next((c for c in r.answer.citations if c.clause.agencies), None)
+        exact.append(float(top is not None and list(top.clause.agencies) == list(r.question.gold_agencies)))
+        f1.append(_f1([a.name for a in r.answer.agencies], [canon(a) for a in r.question.gold_agencies]))
+    out["agency_questions"] = len(agency)
+    out["agency_top_clause_exact"] = mean(exact)
+    out["agency_answer_f1"] = mean(f1)
+    zh_agency = [i for i, r in enumerate(agency) if r.question.lang == "zh"]
+    out["agency_top_clause_exact_zh"] = mean([exact[i] for i in zh_agency])
+    out["agency_answer_f1_zh"] = mean([f1[i] for i in zh_agency])
+    checked = ok = 0
+    for r in rows:
+        for c in (*r.answer.citations, *r.answer.closest):
+            if c.highlight is None:
+                continue
+            checked += 1
+            ok += verify_citation(corpus, c.clause.clause_id, c.highlight.text, c.highlight.source.start, c.highlight.source.end)
+    out["citations_checked"] = checked
+    out["citations_verified"] = ok
+    return out

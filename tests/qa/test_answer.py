@@ -1,0 +1,144 @@
+import datetime as dt
+
+import pytest
+
+from policyqa.eval.answers import source_quote, verify_citation
+from policyqa.eval.dataset import load_questions
+from policyqa.qa.agencies import AgencyDirectory
+from policyqa.qa.answer import Answerer
+from policyqa.qa.citation import citation_string, sentences
+from policyqa.qa.intent import classify_intent
+from policyqa.qa.search import Searcher
+
+TODAY = dt.date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def directory():
+    return AgencyDirectory.load()
+
+
+@pytest.fixture(scope="module")
+def searcher(corpus, lexical_bundle):
+    return Searcher(corpus, lexical_bundle, mode="lexical")
+
+
+@pytest.fixture(scope="module")
+def answerer(corpus, directory):
+    return Answerer(corpus, directory)
+
+
+@pytest.mark.parametrize(
+    "q,intent",
+    [
+        ("哪个部门负责社区养老上门服务?", "agency"),
+        ("邮轮消费的事归哪里管?", "agency"),
+        ("Which agency is responsible for cruise tourism?", "agency"),
+        ("我们是做广告的小公司，研发投入大，有什么奖励?", "support"),
+        ("Is there a subsidy for computing power?", "support"),
+        ("到2025年服务业增加值占比目标是多少?", "fact"),
+        ("When does the 2025 measure expire?", "fact"),
+        ("上海的服务业发展有什么特点", "general"),
+    ],
+)
+def test_intent(q, intent):
+    assert classify_intent(q) == intent
+
+
+def test_every_printed_agency_is_in_the_directory(corpus, directory):
+    printed = {a for c in corpus.clauses for a in c.agencies}
+    missing = sorted(a for a in printed if directory.resolve(a) is None)
+    assert missing == []
+
+
+def test_directory_merges_variants_and_knows_english(directory):
+    assert directory.resolve("市人才局") is directory.resolve("市人才工作局")
+    assert directory.resolve("上海金融监管局") is directory.resolve("金融监管总局上海监管局")
+    a = directory.resolve("上海市经济和信息化委员会")
+    assert a.name == "市经济信息化委" and a.sources
+    assert directory.resolve("shanghai municipal civil affairs bureau").name == "市民政局"
+    assert [x.name for x in directory.find_in("what is the Civil Affairs Bureau responsible for")] == ["市民政局"]
+
+
+def test_agency_answer(answerer, searcher):
+    ans = answerer.ask(searcher, "哪个部门负责社区居家养老上门服务?", as_of=TODAY)
+    assert ans.answerable and ans.intent == "agency"
+    assert ans.agencies[0].name == "市民政局"
+    assert ans.citations[0].clause.clause_id in ans.agencies[0].clause_ids
+    assert "市民政局" in ans.answer
+
+
+def test_agency_ranking_puts_the_lead_first(answerer, searcher):
+    ans = answerer.ask(searcher, "研发投入奖补政策哪些部门负责", as_of=TODAY)
+    top = next(c for c in ans.citations if c.clause.agencies)
+    assert ans.agencies[0].name == answerer.directory.canonical(top.clause.agencies[0])
+    assert {a.name for a in ans.agencies} == {answerer.directory.canonical(x) for x in top.clause.agencies}
+
+
+def test_support_answer_warns_about_an_expired_measure(answerer, searcher):
+    q = "做广告的小公司研发投入大，有什么奖励"
+    now = answerer.ask(searcher, q, as_of=TODAY)
+    later = answerer.ask(searcher, q, as_of=dt.date(2029, 1, 1))
+    assert now.intent == later.intent == "support"
+    c_now = next(c for c in now.citations if c.clause.doc_id == "hfbf2025-5")
+    c_later = next(c for c in later.citations if c.clause.doc_id == "hfbf2025-5")
+    assert c_now.status.status == "in_force" and c_later.status.status == "expired"
+    assert "到期" in later.answer and "到期" not in now.answer.split("\n")[0]
+
+
+def test_plan_period_ended_is_flagged(answerer, searcher):
+    ans = answerer.ask(searcher, "十四五规划对广告服务有什么支持", as_of=TODAY)
+    plan = [c for c in ans.citations if c.clause.doc_id == "hfbf2021-7"]
+    assert plan and all(c.status.status == "plan_ended" for c in plan)
+
+
+@pytest.mark.parametrize("q", ["护照快过期了怎么续签?", "结婚登记需要什么材料", "公积金怎么提取"])
+def test_no_answer(answerer, searcher, q):
+    ans = answerer.ask(searcher, q, as_of=TODAY)
+    assert not ans.answerable and ans.message and ans.citations == ()
+
+
+def test_english_in_lexical_mode_is_refused_with_a_reason(answerer, searcher):
+    ans = answerer.ask(searcher, "Which agency handles home care for the elderly?", as_of=TODAY)
+    assert not ans.answerable and "lexical" in ans.message
+
+
+def test_reverse_agency_question(answerer, searcher, corpus):
+    ans = answerer.ask(searcher, "市民政局负责哪些事?", as_of=TODAY)
+    assert ans.reverse_agency.name == "市民政局"
+    expected = {c.clause_id for c in corpus.clauses if "市民政局" in c.agencies}
+    assert {c.clause.clause_id for c in ans.citations} == expected
+    assert [d for d, _ in ans.reverse_documents] == sorted({corpus.clause(c).doc_id for c in expected}, key=[pd.document.doc_id for pd in corpus.documents].index)
+
+
+def test_citation_string(corpus):
+    c = corpus.clause("hfbf2025-5:2.3.6")
+    assert citation_string(c, corpus.document("hfbf2025-5"), corpus) == "《上海市促进服务业创新发展若干措施》（沪府办发〔2025〕5号）二、（三）6."
+    p = corpus.clause("hfbf2021-7:3.2.2.p2")
+    assert citation_string(p, corpus.document("hfbf2021-7"), corpus).endswith("三、（二）2.第2段")
+    s = corpus.clause("sw2025-1225:1.2")
+    assert citation_string(s, corpus.document("sw2025-1225"), corpus) == "《关于进一步扩大上海服务消费的若干措施》（2025年12月25日）一、（二）"
+
+
+def test_sentences_do_not_split_decimals():
+    assert [("服务业增加值达到2.5万亿元.", )] == [("服务业增加值达到2.5万亿元.",)]
+    text = "占比达到４．５%左右.第二句。"
+    assert [text[s:e] for s, e in sentences(text)] == ["占比达到４．５%左右.", "第二句。"]
+
+
+def test_source_quote_joins_hard_breaks():
+    src = "上海市促进服务业\n\n—１—\n\n 创新发展若干措施"
+    assert source_quote(src, 0, len(src)) == "上海市促进服务业创新发展若干措施"
+
+
+def test_every_citation_of_every_eval_question_checks_out(answerer, searcher, corpus):
+    checked = 0
+    for q in load_questions():
+        ans = answerer.ask(searcher, q.question, as_of=TODAY)
+        for c in (*ans.citations, *ans.closest):
+            assert c.highlight is not None
+            h = c.highlight
+            assert c.clause.text[h.start : h.end] == h.text
+            assert verify_citation(corpus, c.clause.clause_id, h.text, h.source.start, h.source.end), (q.id, c.clause.clause_id)
+            checked += 1
+    assert checked > 300
