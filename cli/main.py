@@ -219,6 +219,28 @@ def ask(
             console.print(f"    “{c.highlight.text}”  [source {c.highlight.source.start}–{c.highlight.source.end}]", style="dim", markup=False)
 
 
+@app.command()
+def serve(
+    host: str = typer.Option(None, "--host", help="default: QA_HOST (127.0.0.1)"),
+    port: int = typer.Option(None, "--port", help="default: QA_PORT (8000)"),
+) -> None:
+    """Serve the API, the staff page and the chat widget; builds the index on first start."""
+    import uvicorn
+
+    from policyqa.api.app import configure_logging, create_app
+
+    settings = _settings()
+    configure_logging()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
 @app.command("eval")
 def eval_(
     split: str = typer.Option("test", help="dev | test | all"),

@@ -28,3 +28,13 @@ class Settings(BaseSettings):
     faiss_index: str = Field("flat", description="flat (exact) | hnsw | ivf")
     passage_max_chars: int = Field(400, ge=50, le=2000)
     top_k: int = Field(10, ge=1, le=50)
+
+    # --- the service ---
+    host: str = Field("127.0.0.1", description="address qa serve binds to")
+    port: int = Field(8000, ge=1, le=65535)
+    cors_origins: list[str] = Field(["*"], description="origins allowed to call the API from a browser (no credentials)")
+    rate_limit: int = Field(60, ge=0, description="requests per minute per client; 0 disables")
+    trust_proxy: bool = Field(False, description="take the client address from X-Forwarded-For (only behind your own proxy)")
+    admin_api_key: str | None = Field(None, description="X-API-Key for /v1/admin/*; unset disables admin endpoints")
+    max_body_bytes: int = Field(16_384, ge=1024, description="larger request bodies are refused with 413")
+    log_queries: bool = Field(False, description="log raw query text (off: only a hash and the length)")

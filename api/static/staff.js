@@ -286,6 +286,7 @@
     var results = $('results');
     var status = $('search-status');
     if (!f.q) {
+      status.classList.remove('sr-only');
       status.textContent = '请输入检索内容。';
       $('q').focus();
       return;
@@ -305,6 +306,7 @@
     if (Object.keys(filters).length) { body.filters = filters; }
 
     var seq = ++state.searchSeq;
+    status.classList.remove('sr-only');
     status.textContent = '正在检索…';
     results.setAttribute('aria-busy', 'true');
     try {
@@ -332,6 +334,8 @@
     var m = modeNote(data.mode);
     if (m) { summary.appendChild(m); }
     results.appendChild(summary);
+    // Announced to screen readers only; the visible summary above says the same.
+    status.classList.add('sr-only');
     status.textContent = hits.length ? '检索完成，找到 ' + hits.length + ' 条相关条款。' : '检索完成，未找到相关条款。';
 
     if (!hits.length) {

@@ -1,0 +1,287 @@
+"""The FastAPI application: thin routes over QAService, plus the cross-cutting parts of a public API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import threading
+import time
+from collections import deque
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from policyqa.qa.engine import Engine, EngineConfig
+from policyqa.qa.settings import Settings
+
+from . import errors
+from .errors import AdminDisabled, BodyTooLarge, RateLimited, Unauthorized, error_body
+from .schemas import (
+    AgenciesResponse,
+    AgencyResponse,
+    AskRequest,
+    AskResponse,
+    DocumentsResponse,
+    Hit,
+    ReindexResponse,
+    SearchRequest,
+    SearchResponse,
+)
+from .service import QAService
+
+STATIC = Path(__file__).resolve().parent / "static"
+access_log = logging.getLogger("policyqa.access")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)), "level": record.levelname, "logger": record.name}
+        if isinstance(record.msg, dict):
+            payload.update(record.msg)
+        else:
+            payload["message"] = record.getMessage()
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def configure_logging() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.INFO)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = name != "uvicorn.access"  # our own access log replaces uvicorn's
+
+
+class RateLimiter:
+    """Sliding one-minute window per client, in this process.
+
+    Several workers each keep their own window; for a shared limit put the workers behind a proxy
+    that limits (README: nginx limit_req), and set QA_RATE_LIMIT=0 here.
+    """
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, client: str) -> None:
+        if self.per_minute <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            q = self._hits.setdefault(client, deque())
+            while q and q[0] <= now - 60:
+                q.popleft()
+            if len(q) >= self.per_minute:
+                retry = max(1, math.ceil(60 - (now - q[0])))
+                raise RateLimited(f"more than {self.per_minute} requests a minute; retry in {retry} s", headers={"Retry-After": str(retry)})
+            q.append(now)
+            if len(self._hits) > 100_000:  # forget idle clients rather than grow without bound
+                for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - 60]:
+                    del self._hits[key]
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("qa_requests_total", "HTTP requests", ["path", "method", "status"], registry=self.registry)
+        self.latency = Histogram(
+            "qa_request_seconds", "request latency", ["path"], registry=self.registry,
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.mode = Counter("qa_search_mode_total", "searches by retrieval mode used", ["endpoint", "mode"], registry=self.registry)
+        self.answerable = Counter("qa_ask_answerable_total", "ask results by answerable", ["answerable"], registry=self.registry)
+
+
+def _client_key(request: Request, trust_proxy: bool) -> str:
+    if trust_proxy and (fwd := request.headers.get("x-forwarded-for")):
+        return fwd.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+def _route_label(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+def create_app(settings: Settings | None = None, *, service: QAService | None = None) -> FastAPI:
+    settings = settings or Settings()
+    if service is None:
+        engine = Engine(
+            EngineConfig(
+                corpus_dir=settings.corpus_dir,
+                index_dir=settings.index_dir,
+                model=settings.model,
+                mode=settings.mode,
+                faiss_index=settings.faiss_index,
+                passage_max_chars=settings.passage_max_chars,
+                model_download=settings.model_download,
+            )
+        )
+        service = QAService(engine)
+    limiter = RateLimiter(settings.rate_limit)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await run_in_threadpool(service.warm_up)  # builds the index on first start
+        yield
+
+    app = FastAPI(
+        title="policyqa",
+        version="0.1.0",
+        description="Extractive answers with citations from Shanghai service-industry policy documents.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.limiter = limiter
+    app.state.metrics = metrics
+    errors.install(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", "X-API-Key"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        started = time.perf_counter()
+        path = request.url.path
+        try:
+            if request.method == "POST":
+                length = request.headers.get("content-length")
+                if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+                    raise BodyTooLarge(f"request body over {settings.max_body_bytes} bytes", field="body")
+                if length is None:
+                    body = await request.body()  # chunked: read, but never more than the cap is kept
+                    if len(body) > settings.max_body_bytes:
+                        raise BodyTooLarge(f"request body over {settings.max_body_bytes} bytes", field="body")
+            if path.startswith("/v1/") and request.method != "OPTIONS":
+                limiter.check(_client_key(request, settings.trust_proxy))
+            response = await call_next(request)
+        except errors.DomainError as exc:
+            response = JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=exc.headers)
+        elapsed = time.perf_counter() - started
+        label = _route_label(request)
+        metrics.requests.labels(label, request.method, str(response.status_code)).inc()
+        metrics.latency.labels(label).observe(elapsed)
+        entry = {"method": request.method, "path": label, "status": response.status_code, "ms": round(elapsed * 1000, 2)}
+        q = getattr(request.state, "query", None)
+        if q is not None:
+            entry["query_sha256"] = hashlib.sha256(q.encode()).hexdigest()[:16]
+            entry["query_len"] = len(q)
+            if settings.log_queries:
+                entry["query"] = q
+        if (m := getattr(request.state, "mode", None)) is not None:
+            entry["mode"] = m
+        access_log.info(entry)
+        return response
+
+    def require_admin(x_api_key: str | None = Header(None)) -> None:
+        if not settings.admin_api_key:
+            raise AdminDisabled("admin endpoints are disabled: set QA_ADMIN_API_KEY to enable them")
+        if x_api_key is None or not _same(x_api_key, settings.admin_api_key):
+            raise Unauthorized("missing or wrong X-API-Key", field="X-API-Key")
+
+    # --- API -----------------------------------------------------------------------------------
+
+    @app.post("/v1/search", response_model=SearchResponse, tags=["search"])
+    async def search(req: SearchRequest, request: Request):
+        request.state.query = req.query
+        out = await run_in_threadpool(service.search, req)
+        request.state.mode = out["mode"]
+        metrics.mode.labels("search", out["mode"]).inc()
+        return out
+
+    @app.post("/v1/ask", response_model=AskResponse, tags=["search"])
+    async def ask(req: AskRequest, request: Request):
+        request.state.query = req.query
+        out = await run_in_threadpool(service.ask, req)
+        request.state.mode = out["mode"]
+        metrics.mode.labels("ask", out["mode"]).inc()
+        metrics.answerable.labels(str(out["answerable"]).lower()).inc()
+        return out
+
+    @app.get("/v1/clauses/{clause_id:path}", response_model=Hit, tags=["browse"])
+    async def clause(clause_id: str):
+        return service.clause(clause_id)
+
+    @app.get("/v1/documents", response_model=DocumentsResponse, tags=["browse"])
+    async def documents():
+        return service.documents()
+
+    @app.get("/v1/agencies", response_model=AgenciesResponse, tags=["browse"])
+    async def agencies():
+        return service.agencies()
+
+    @app.get("/v1/agencies/{name}", response_model=AgencyResponse, tags=["browse"])
+    async def agency(name: str):
+        return service.agency(name)
+
+    @app.post("/v1/admin/reindex", response_model=ReindexResponse, tags=["admin"], dependencies=[Depends(require_admin)])
+    async def reindex():
+        return await run_in_threadpool(service.reindex)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz():
+        return {"status": "alive"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz():
+        return await run_in_threadpool(service.ready)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus():
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    # --- pages, served by the service itself (no CDN) ------------------------------------------
+
+    import swagger_ui_bundle
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title="policyqa API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+    def page(name: str, media_type: str = "text/html"):
+        async def serve() -> FileResponse:
+            return FileResponse(STATIC / name, media_type=media_type)
+
+        return serve
+
+    app.get("/", include_in_schema=False)(page("index.html"))
+    app.get("/widget.js", include_in_schema=False)(page("widget.js", "text/javascript"))
+    app.get("/widget-demo", include_in_schema=False)(page("widget-demo.html"))
+    app.get("/widget-demo-en", include_in_schema=False)(page("widget-demo-en.html"))
+    return app
+
+
+def _same(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,176 @@
+"""Request and response models of the public API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_query(value: str) -> str:
+    """Strip control characters and outer space; reject text that is not valid Unicode."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains invalid Unicode (a lone surrogate)") from None
+    value = _CONTROL.sub("", value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    value = unicodedata.normalize("NFC", value).strip()
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > 500:
+        raise ValueError("must be at most 500 characters")
+    return value
+
+
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    doc_ids: list[str] | None = Field(None, max_length=20)
+    agencies: list[str] | None = Field(None, max_length=20, description="printed, full or English names")
+    in_force_on: dt.date | None = None
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(..., description="1–500 characters after trimming", examples=["哪个部门负责社区养老上门服务?"])
+    top_k: int = Field(10, ge=1, le=50)
+    filters: Filters | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _clean(cls, v: str) -> str:
+        return clean_query(v)
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(..., description="1–500 characters after trimming", examples=["我们是做广告的小公司，研发投入大，有什么奖励?"])
+    as_of: dt.date | None = Field(None, description="judge documents in force on this date (default today)")
+
+    @field_validator("query")
+    @classmethod
+    def _clean(cls, v: str) -> str:
+        return clean_query(v)
+
+
+class Span(BaseModel):
+    start: int
+    end: int
+
+
+class Highlight(BaseModel):
+    start: int
+    end: int
+    text: str
+    source_start: int
+    source_end: int
+
+
+class DocStatus(BaseModel):
+    status: str
+    label: str
+    label_en: str
+    as_of: dt.date
+
+
+class Hit(BaseModel):
+    clause_id: str
+    doc_id: str
+    doc_title: str
+    doc_number: str | None
+    kind: str
+    number: str | None
+    section_path: list[str]
+    heading: str | None
+    text: str
+    agencies: list[str]
+    score: float | None = None
+    citation: str
+    source_path: str
+    span: Span
+    highlight: Highlight | None = None
+    doc_status: DocStatus | None = None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: str
+    notice: str | None = None
+    results: list[Hit]
+
+
+class AgencyRef(BaseModel):
+    name: str
+    full_name: str | None
+    english_name: str | None
+    clause_ids: list[str]
+
+
+class AskResponse(BaseModel):
+    query: str
+    mode: str
+    answerable: bool
+    intent: str
+    answer: str
+    message: str
+    agencies: list[AgencyRef]
+    citations: list[Hit]
+    closest: list[Hit]
+    notice: str | None = None
+
+
+class Document(BaseModel):
+    doc_id: str
+    title: str
+    doc_number: str | None
+    issuer: str
+    issuers: list[str]
+    issued: dt.date
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    plan_period: list[int] | None
+    source_path: str
+    notes: str
+    status: DocStatus
+    clause_count: int
+
+
+class DocumentsResponse(BaseModel):
+    documents: list[Document]
+
+
+class Agency(BaseModel):
+    name: str
+    aliases: list[str]
+    full_name: str
+    english_name: str
+    kind: str
+    sources: dict[str, str]
+    clause_count: int
+
+
+class AgenciesResponse(BaseModel):
+    agencies: list[Agency]
+
+
+class AgencyDocument(BaseModel):
+    doc_id: str
+    doc_title: str
+    doc_number: str | None
+    clauses: list[Hit]
+
+
+class AgencyResponse(BaseModel):
+    agency: Agency
+    documents: list[AgencyDocument]
+
+
+class ReindexResponse(BaseModel):
+    status: str
+    index_path: str
+    passages: int
+    mode: str
+    seconds: float

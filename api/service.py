@@ -1,0 +1,170 @@
+"""The service behind the routes: one method per endpoint, typed errors, no HTTP here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+from policyqa.corpus import Clause, Corpus
+from policyqa.qa.agencies import AgencyDirectory
+from policyqa.qa.answer import Answerer
+from policyqa.qa.citation import best_sentence, citation_string
+from policyqa.qa.engine import Engine, Loaded
+from policyqa.qa.present import answer_to_dict
+from policyqa.qa.search import SearchFilters
+from policyqa.qa.status import document_status
+
+from .errors import Conflict, IndexNotReady, ReindexFailed, UnknownAgency, UnknownClause
+from .schemas import AskRequest, SearchRequest
+
+
+def _status(doc, day: dt.date) -> dict:
+    s = document_status(doc, day)
+    return {"status": s.status, "label": s.label, "label_en": s.label_en, "as_of": s.as_of.isoformat()}
+
+
+class QAService:
+    def __init__(self, engine: Engine, directory: AgencyDirectory | None = None) -> None:
+        self.engine = engine
+        self.directory = directory or AgencyDirectory.load()
+        self._answerers: dict[int, Answerer] = {}
+        self._reindex_lock = threading.Lock()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        loaded = self.engine.warm_up(build_if_missing=True, rebuild_on_mismatch=True)
+        self._answerer(loaded)
+
+    def _loaded(self) -> Loaded:
+        loaded = self.engine.loaded
+        if loaded is None:
+            raise IndexNotReady("the index is still loading; try again shortly", headers={"Retry-After": "5"})
+        return loaded
+
+    def _answerer(self, loaded: Loaded) -> Answerer:
+        key = id(loaded.corpus)
+        if key not in self._answerers:
+            self._answerers = {key: Answerer(loaded.corpus, self.directory)}
+        return self._answerers[key]
+
+    def ready(self) -> dict:
+        loaded = self._loaded()
+        result = loaded.searcher.search("服务业", top_k=1)
+        if not result.hits:
+            raise IndexNotReady("the index answers no query")
+        return {"status": "ready", "mode": result.mode, "index": str(loaded.index_path), "passages": len(loaded.searcher.bundle.passages)}
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def hit(self, corpus: Corpus, clause: Clause, *, day: dt.date, score: float | None = None, query: str | None = None) -> dict:
+        doc = corpus.document(clause.doc_id)
+        h = best_sentence(clause, query) if query else None
+        return {
+            **clause.to_dict(),
+            "doc_title": doc.title,
+            "doc_number": doc.doc_number,
+            "score": score,
+            "citation": citation_string(clause, doc, corpus),
+            "highlight": (
+                {"start": h.start, "end": h.end, "text": h.text, "source_start": h.source.start, "source_end": h.source.end}
+                if h
+                else None
+            ),
+            "doc_status": _status(doc, day),
+        }
+
+    def _agency_names(self, names: list[str] | None) -> tuple[str, ...]:
+        """Any name a user knows (printed, full, English) → every printed variant of that agency."""
+        out: list[str] = []
+        for n in names or []:
+            a = self.directory.resolve(n)
+            out.extend(a.names if a else (n,))
+        return tuple(dict.fromkeys(out))
+
+    # --- endpoints ---------------------------------------------------------------------------
+
+    def search(self, req: SearchRequest) -> dict:
+        loaded = self._loaded()
+        f = req.filters
+        filters = SearchFilters(
+            doc_ids=tuple(f.doc_ids or ()) if f else (),
+            agencies=self._agency_names(f.agencies) if f else (),
+            in_force_on=f.in_force_on if f else None,
+        )
+        result = loaded.searcher.search(req.query, top_k=req.top_k, filters=filters)
+        day = filters.in_force_on or dt.date.today()
+        return {
+            "query": req.query,
+            "mode": result.mode,
+            "notice": result.notice,
+            "results": [self.hit(loaded.corpus, h.clause, day=day, score=h.score, query=req.query) for h in result.hits],
+        }
+
+    def ask(self, req: AskRequest) -> dict:
+        loaded = self._loaded()
+        ans = self._answerer(loaded).ask(loaded.searcher, req.query, as_of=req.as_of or dt.date.today())
+        return answer_to_dict(ans, loaded.corpus)
+
+    def clause(self, clause_id: str) -> dict:
+        loaded = self._loaded()
+        c = loaded.corpus.clause(clause_id)
+        if c is None:
+            raise UnknownClause(f"no clause with id {clause_id!r}", field="clause_id")
+        return self.hit(loaded.corpus, c, day=dt.date.today())
+
+    def documents(self) -> dict:
+        loaded = self._loaded()
+        today = dt.date.today()
+        return {
+            "documents": [
+                {**pd.document.to_dict(), "status": _status(pd.document, today), "clause_count": len(pd.clauses)}
+                for pd in loaded.corpus.documents
+            ]
+        }
+
+    def _agency_dict(self, agency, corpus: Corpus) -> dict:
+        names = set(agency.names)
+        return {**agency.to_dict(), "clause_count": sum(1 for c in corpus.clauses if names & set(c.agencies))}
+
+    def agencies(self) -> dict:
+        loaded = self._loaded()
+        items = [self._agency_dict(a, loaded.corpus) for a in self.directory.agencies]
+        items.sort(key=lambda a: (-a["clause_count"], a["name"]))
+        return {"agencies": items}
+
+    def agency(self, name: str) -> dict:
+        loaded = self._loaded()
+        a = self.directory.resolve(name)
+        if a is None:
+            raise UnknownAgency(f"no agency called {name!r} (try the printed name, the full name or the English name)", field="name")
+        names = set(a.names)
+        today = dt.date.today()
+        docs = []
+        for pd in loaded.corpus.documents:
+            clauses = [self.hit(loaded.corpus, c, day=today) for c in pd.clauses if names & set(c.agencies)]
+            if clauses:
+                d = pd.document
+                docs.append({"doc_id": d.doc_id, "doc_title": d.title, "doc_number": d.doc_number, "clauses": clauses})
+        return {"agency": self._agency_dict(a, loaded.corpus), "documents": docs}
+
+    def reindex(self) -> dict:
+        if not self._reindex_lock.acquire(blocking=False):
+            raise Conflict("a reindex is already running")
+        try:
+            started = time.perf_counter()
+            try:
+                fresh = self.engine.reindex()
+            except Exception as exc:
+                raise ReindexFailed(f"reindex failed, the previous index keeps serving: {type(exc).__name__}: {exc}") from None
+            self._answerer(fresh)
+            return {
+                "status": "swapped",
+                "index_path": str(fresh.index_path),
+                "passages": len(fresh.searcher.bundle.passages),
+                "mode": fresh.searcher.resolve_mode()[0],
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        finally:
+            self._reindex_lock.release()
