@@ -45,3 +45,4 @@ def hybrid_bundle(corpus, embedder):
     from policyqa.index.store import build_index
 
     return build_index(corpus, embedder=embedder)
+
