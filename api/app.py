@@ -104,15 +104,89 @@ class Metrics:
         self.answerable = Counter("qa_ask_answerable_total", "ask results by answerable", ["answerable"], registry=self.registry)
 
 
-def _client_key(request: Request, trust_proxy: bool) -> str:
-    if trust_proxy and (fwd := request.headers.get("x-forwarded-for")):
+def _client_key(scope, headers: dict[str, str], trust_proxy: bool) -> str:
+    if trust_proxy and (fwd := headers.get("x-forwarded-for")):
         return fwd.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+    client = scope.get("client")
+    return client[0] if client else "unknown"
 
 
-def _route_label(request: Request) -> str:
-    route = request.scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
+class Guard:
+    """Pure ASGI middleware (cheaper per request than BaseHTTPMiddleware): refuses oversized bodies,
+    applies the rate limit, and records metrics and a JSON access log line for every request."""
+
+    def __init__(self, app, *, settings: Settings, limiter: RateLimiter, metrics: Metrics) -> None:
+        self.app = app
+        self.settings = settings
+        self.limiter = limiter
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+        async def send_recording(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            receive = await self._check(scope, headers, receive)
+            await self.app(scope, receive, send_recording)
+        except errors.DomainError as exc:
+            response = JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=exc.headers)
+            await response(scope, receive, send_recording)
+        finally:
+            self._record(scope, status, time.perf_counter() - started)
+
+    async def _check(self, scope, headers: dict[str, str], receive):
+        cap = self.settings.max_body_bytes
+        if scope["method"] == "POST":
+            length = headers.get("content-length")
+            if length is not None and (not length.isdigit() or int(length) > cap):
+                raise BodyTooLarge(f"request body over {cap} bytes", field="body")
+            if length is None:  # chunked: read it here, never keeping more than the cap
+                body, more = b"", True
+                while more:
+                    message = await receive()
+                    body += message.get("body", b"")
+                    more = message.get("more_body", False)
+                    if len(body) > cap:
+                        raise BodyTooLarge(f"request body over {cap} bytes", field="body")
+                replayed = False
+
+                async def replay():
+                    nonlocal replayed
+                    if not replayed:
+                        replayed = True
+                        return {"type": "http.request", "body": body, "more_body": False}
+                    return await receive()
+
+                receive = replay
+        if scope["path"].startswith("/v1/") and scope["method"] != "OPTIONS":
+            self.limiter.check(_client_key(scope, headers, self.settings.trust_proxy))
+        return receive
+
+    def _record(self, scope, status: int, elapsed: float) -> None:
+        route = scope.get("route")
+        label = getattr(route, "path", None) or "unmatched"
+        self.metrics.requests.labels(label, scope["method"], str(status)).inc()
+        self.metrics.latency.labels(label).observe(elapsed)
+        entry = {"method": scope["method"], "path": label, "status": status, "ms": round(elapsed * 1000, 2)}
+        state = scope.get("state") or {}
+        if (q := state.get("query")) is not None:
+            entry["query_sha256"] = hashlib.sha256(q.encode()).hexdigest()[:16]
+            entry["query_len"] = len(q)
+            if self.settings.log_queries:
+                entry["query"] = q
+        if (m := state.get("mode")) is not None:
+            entry["mode"] = m
+        access_log.info(entry)
 
 
 def create_app(settings: Settings | None = None, *, service: QAService | None = None) -> FastAPI:
@@ -150,6 +224,8 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
     app.state.limiter = limiter
     app.state.metrics = metrics
     errors.install(app)
+    # Guard inside, CORS outside: even a 413 or a 429 carries the CORS headers a widget needs to read it
+    app.add_middleware(Guard, settings=settings, limiter=limiter, metrics=metrics)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -159,40 +235,6 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
         expose_headers=["Retry-After"],
         max_age=600,
     )
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        started = time.perf_counter()
-        path = request.url.path
-        try:
-            if request.method == "POST":
-                length = request.headers.get("content-length")
-                if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-                    raise BodyTooLarge(f"request body over {settings.max_body_bytes} bytes", field="body")
-                if length is None:
-                    body = await request.body()  # chunked: read, but never more than the cap is kept
-                    if len(body) > settings.max_body_bytes:
-                        raise BodyTooLarge(f"request body over {settings.max_body_bytes} bytes", field="body")
-            if path.startswith("/v1/") and request.method != "OPTIONS":
-                limiter.check(_client_key(request, settings.trust_proxy))
-            response = await call_next(request)
-        except errors.DomainError as exc:
-            response = JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=exc.headers)
-        elapsed = time.perf_counter() - started
-        label = _route_label(request)
-        metrics.requests.labels(label, request.method, str(response.status_code)).inc()
-        metrics.latency.labels(label).observe(elapsed)
-        entry = {"method": request.method, "path": label, "status": response.status_code, "ms": round(elapsed * 1000, 2)}
-        q = getattr(request.state, "query", None)
-        if q is not None:
-            entry["query_sha256"] = hashlib.sha256(q.encode()).hexdigest()[:16]
-            entry["query_len"] = len(q)
-            if settings.log_queries:
-                entry["query"] = q
-        if (m := getattr(request.state, "mode", None)) is not None:
-            entry["mode"] = m
-        access_log.info(entry)
-        return response
 
     def require_admin(x_api_key: str | None = Header(None)) -> None:
         if not settings.admin_api_key:

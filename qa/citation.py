@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from policyqa.corpus import Clause, Corpus, Document, Span
 from policyqa.corpus.rules import AGENCY_LIST_RE, normalize
@@ -51,24 +52,32 @@ def bigrams(text: str) -> set[str]:
     return grams
 
 
-def best_sentence(clause: Clause, query: str) -> Highlight | None:
-    """The sentence of the clause that shares most with the question (its agency list only if nothing else)."""
+@lru_cache(maxsize=8192)
+def _candidates(clause: Clause) -> tuple[tuple[int, int, frozenset[str]], ...]:
+    """The sentences a quote may come from, with their bigrams — fixed per clause, so computed once."""
     spans = sentences(clause.text)
-    if not spans:
-        return None
     agency = AGENCY_LIST_RE.search(clause.text)
     body = [s for s in spans if not (agency and s[0] >= agency.start())] or spans
     if clause.heading and len(body) > 1 and clause.text[body[0][0] : body[0][1]].rstrip("。.") == clause.heading:
         body = body[1:]  # the title is shown anyway; quote the sentence that says something
+    return tuple((s, e, frozenset(bigrams(clause.text[s:e]))) for s, e in body)
+
+
+def best_sentence(clause: Clause, query: str) -> Highlight | None:
+    """The sentence of the clause that shares most with the question (its agency list only if nothing else)."""
+    body = _candidates(clause)
+    if not body:
+        return None
     q = bigrams(query)
 
-    def score(span: tuple[int, int]) -> float:
-        grams = bigrams(clause.text[span[0] : span[1]])
+    def score(item: tuple[int, int, frozenset[str]]) -> float:
+        grams = item[2]
         return len(q & grams) / math.sqrt(len(grams) + 4) if grams else 0.0
 
-    s, e = max(body, key=lambda sp: (score(sp), -sp[0]))
-    if score((s, e)) == 0 and clause.heading is None:
-        s, e = body[0]
+    best = max(body, key=lambda it: (score(it), -it[0]))
+    if score(best) == 0 and clause.heading is None:
+        best = body[0]
+    s, e = best[0], best[1]
     return Highlight(s, e, clause.text[s:e], clause.source_span(s, e))
 
 

@@ -120,6 +120,21 @@ def test_body_too_large(client):
     r = client.post("/v1/search", content=b'{"query": "' + b"a" * 20000 + b'"}', headers={"content-type": "application/json"})
     assert r.status_code == 413 and r.json()["error"]["field"] == "body"
 
+    def chunks():  # no Content-Length: the size is counted as the body arrives
+        yield b'{"query": "'
+        for _ in range(40):
+            yield b"a" * 1000
+        yield b'"}'
+
+    r = client.post("/v1/search", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+    def small():
+        yield b'{"query": '
+        yield '"养老"}'.encode()
+
+    assert client.post("/v1/search", content=small(), headers={"content-type": "application/json"}).status_code == 200
+
 
 def test_cors(client):
     r = client.options(
@@ -140,6 +155,10 @@ def test_rate_limit(index_dir):
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
         assert r.json()["error"]["code"] == "rate_limited"
         assert c.get("/healthz").status_code == 200  # ops endpoints are not limited
+        # a cross-origin widget can read the refusal and when to retry
+        r = c.post("/v1/search", json={"query": "养老"}, headers={"Origin": "https://gov.example"})
+        assert r.status_code == 429 and r.headers["access-control-allow-origin"] == "https://gov.example"
+        assert "retry-after" in r.headers["access-control-expose-headers"].lower()
 
 
 def test_admin_needs_the_key(client):
