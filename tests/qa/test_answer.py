@@ -60,6 +60,14 @@ def test_directory_merges_variants_and_knows_english(directory):
     assert [x.name for x in directory.find_in("what is the Civil Affairs Bureau responsible for")] == ["市民政局"]
 
 
+def test_directory_full_names_from_the_document_match_its_issuer_list(corpus, directory):
+    issuers = set(corpus.document("sw2025-1225").issuers)
+    from_doc = [a for a in directory.agencies if dict(a.sources).get("full_name") == "document:004"]
+    assert len(from_doc) >= 10
+    assert all(a.full_name in issuers for a in from_doc)
+    assert all(dict(a.sources).get("english_name") in ("official", "translation") for a in directory.agencies)
+
+
 def test_agency_answer(answerer, searcher):
     ans = answerer.ask(searcher, "哪个部门负责社区居家养老上门服务?", as_of=TODAY)
     assert ans.answerable and ans.intent == "agency"
