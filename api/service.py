@@ -35,7 +35,8 @@ class QAService:
 
     def warm_up(self) -> None:
         loaded = self.engine.warm_up(build_if_missing=True, rebuild_on_mismatch=True)
-        self._answerer(loaded)
+        # the first question should not pay for lazy loading (tokenizer dictionaries, caches)
+        self._answerer(loaded).ask(loaded.searcher, "哪个部门负责服务业发展？")
 
     def _loaded(self) -> Loaded:
         loaded = self.engine.loaded
