@@ -7,8 +7,6 @@ import threading
 import time
 
 from policyqa.corpus import Clause, Corpus
-from policyqa.qa.agencies import AgencyDirectory
-from policyqa.qa.answer import Answerer
 from policyqa.qa.citation import best_sentence, citation_string
 from policyqa.qa.engine import Engine, Loaded
 from policyqa.qa.present import answer_to_dict
@@ -25,30 +23,21 @@ def _status(doc, day: dt.date) -> dict:
 
 
 class QAService:
-    def __init__(self, engine: Engine, directory: AgencyDirectory | None = None) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.directory = directory or AgencyDirectory.load()
-        self._answerers: dict[int, Answerer] = {}
+        self.directory = engine.directory
         self._reindex_lock = threading.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def warm_up(self) -> None:
-        loaded = self.engine.warm_up(build_if_missing=True, rebuild_on_mismatch=True)
-        # the first question should not pay for lazy loading (tokenizer dictionaries, caches)
-        self._answerer(loaded).ask(loaded.searcher, "哪个部门负责服务业发展？")
+        self.engine.warm_up(build_if_missing=True, rebuild_on_mismatch=True)
 
     def _loaded(self) -> Loaded:
         loaded = self.engine.loaded
         if loaded is None:
             raise IndexNotReady("the index is still loading; try again shortly", headers={"Retry-After": "5"})
         return loaded
-
-    def _answerer(self, loaded: Loaded) -> Answerer:
-        key = id(loaded.corpus)
-        if key not in self._answerers:
-            self._answerers = {key: Answerer(loaded.corpus, self.directory)}
-        return self._answerers[key]
 
     def ready(self) -> dict:
         loaded = self._loaded()
@@ -105,7 +94,7 @@ class QAService:
 
     def ask(self, req: AskRequest) -> dict:
         loaded = self._loaded()
-        ans = self._answerer(loaded).ask(loaded.searcher, req.query, as_of=req.as_of or dt.date.today())
+        ans = loaded.answerer.ask(loaded.searcher, req.query, as_of=req.as_of or dt.date.today())
         return answer_to_dict(ans, loaded.corpus)
 
     def clause(self, clause_id: str) -> dict:
@@ -159,7 +148,6 @@ class QAService:
                 fresh = self.engine.reindex()
             except Exception as exc:
                 raise ReindexFailed(f"reindex failed, the previous index keeps serving: {type(exc).__name__}: {exc}") from None
-            self._answerer(fresh)
             return {
                 "status": "swapped",
                 "index_path": str(fresh.index_path),

@@ -181,9 +181,6 @@ def ask(
     """Answer a question: responsible agencies, support measures with their status, checkable citations."""
     import datetime as dt
 
-    from policyqa.qa.agencies import AgencyDirectory
-    from policyqa.qa.answer import Answerer
-
     try:
         day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
@@ -191,8 +188,7 @@ def ask(
         raise typer.Exit(2) from None
     settings = _settings()
     loaded = _engine(settings, mode).warm_up(build_if_missing=True)
-    answerer = Answerer(loaded.corpus, AgencyDirectory.load())
-    ans = answerer.ask(loaded.searcher, query, as_of=day)
+    ans = loaded.answerer.ask(loaded.searcher, query, as_of=day)
     if ans.notice:
         err.print(f"[yellow]{ans.notice}[/yellow]")
     if as_json:
@@ -267,13 +263,10 @@ def eval_(
         import datetime as dt
 
         from policyqa.eval.answers import answer_metrics, run_answers
-        from policyqa.qa.agencies import AgencyDirectory
-        from policyqa.qa.answer import Answerer
 
-        answerer = Answerer(loaded.corpus, AgencyDirectory.load())
         # the default mode the service runs in; documents judged as of the evaluation day
-        arows = run_answers(answerer, loaded.searcher, questions, dt.date.today())
-        answers[loaded.searcher.resolve_mode()[0]] = answer_metrics(arows, answerer, loaded.corpus)
+        arows = run_answers(loaded.answerer, loaded.searcher, questions, dt.date.today())
+        answers[loaded.searcher.resolve_mode()[0]] = answer_metrics(arows, loaded.answerer, loaded.corpus)
     extra = {
         "answers": answers,
         "split": split,

@@ -56,6 +56,32 @@ class BigramTokenizer:
         return out
 
 
+_JIEBA_CACHE: dict[tuple[str, ...], object] = {}
+_JIEBA_LOCK = threading.Lock()
+_JIEBA_KEEP = 2  # dictionaries kept: the serving index's and the one a reindex is building
+
+
+def _jieba_with(words: tuple[str, ...]):
+    """One loaded jieba dictionary per word list, shared by every tokenizer in the process: loading
+    one takes over a second and ~100 MB, and a reindex of the same corpus needs the same words."""
+    with _JIEBA_LOCK:
+        tk = _JIEBA_CACHE.get(words)
+        if tk is None:
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tk = jieba.Tokenizer()
+            tk.initialize()
+            for w in words:
+                tk.add_word(normalize_for_search(w), freq=2000)
+            while len(_JIEBA_CACHE) >= _JIEBA_KEEP:
+                _JIEBA_CACHE.pop(next(iter(_JIEBA_CACHE)))
+            _JIEBA_CACHE[words] = tk
+        return tk
+
+
 class JiebaTokenizer:
     """jieba in search mode (long words also yield their parts), with the corpus's own terms added."""
 
@@ -64,22 +90,10 @@ class JiebaTokenizer:
     def __init__(self, user_words: Iterable[str] = ()) -> None:
         self.user_words = tuple(sorted(set(user_words)))
         self._tk = None
-        self._lock = threading.Lock()
 
     def _tokenizer(self):
         if self._tk is None:
-            with self._lock:
-                if self._tk is None:
-                    import logging
-
-                    import jieba
-
-                    jieba.setLogLevel(logging.WARNING)
-                    tk = jieba.Tokenizer()
-                    tk.initialize()
-                    for w in self.user_words:
-                        tk.add_word(normalize_for_search(w), freq=2000)
-                    self._tk = tk
+            self._tk = _jieba_with(self.user_words)
         return self._tk
 
     def tokenize(self, text: str) -> list[str]:

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from policyqa.corpus import Clause, Corpus
-from policyqa.index.tokenize import JiebaTokenizer
+from policyqa.index.tokenize import JiebaTokenizer, Tokenizer, user_dictionary
 
 from .agencies import Agency, AgencyDirectory
 from .citation import Highlight, best_sentence, citation_string
@@ -87,11 +87,18 @@ class Answer:
 
 
 class Answerer:
-    def __init__(self, corpus: Corpus, directory: AgencyDirectory, config: AnswerConfig | None = None) -> None:
+    def __init__(
+        self,
+        corpus: Corpus,
+        directory: AgencyDirectory,
+        config: AnswerConfig | None = None,
+        tokenizer: Tokenizer | None = None,
+    ) -> None:
         self.corpus = corpus
         self.directory = directory
         self.config = config or AnswerConfig()
-        self._tok = JiebaTokenizer()
+        # the keyword leg's tokenizer (same corpus dictionary), so coverage sees the words search saw
+        self._tok = tokenizer or JiebaTokenizer(user_dictionary(corpus.clauses))
         self._clause_tokens: dict[str, set[str]] = {}
         df: Counter[str] = Counter()
         for c in corpus.clauses:

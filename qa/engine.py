@@ -12,6 +12,8 @@ from policyqa.corpus import Corpus, load_corpus
 from policyqa.index.embedding import Embedder
 from policyqa.index.store import IndexMismatch, IndexMissing, build_index, load_index, save_index
 
+from .agencies import AgencyDirectory
+from .answer import Answerer
 from .search import FusionConfig, Searcher, parse_mode
 
 log = logging.getLogger(__name__)
@@ -38,13 +40,21 @@ class Loaded:
 
     corpus: Corpus
     searcher: Searcher
+    answerer: Answerer
     index_path: Path | None
 
 
 class Engine:
-    def __init__(self, config: EngineConfig, *, fusion: FusionConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: EngineConfig,
+        *,
+        fusion: FusionConfig | None = None,
+        directory: AgencyDirectory | None = None,
+    ) -> None:
         self.config = config
         self.fusion = fusion
+        self.directory = directory or AgencyDirectory.load()
         self._embedder: Embedder | None = None
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()
@@ -109,7 +119,11 @@ class Engine:
             bundle = load_index(self.config.index_dir, corpus, embedder=embedder)
         reason = None if bundle.dense else (self.model_error or "the index has no dense vectors")
         searcher = Searcher(corpus, bundle, mode=self.config.mode, fusion=self.fusion, dense_unavailable_reason=reason)
-        return Loaded(corpus, searcher, bundle.path)
+        jieba_leg = bundle.keyword.get("jieba")
+        answerer = Answerer(corpus, self.directory, tokenizer=jieba_leg.tokenizer if jieba_leg else None)
+        # pay every lazy cost (dictionaries, caches) now, before this version takes requests
+        answerer.ask(searcher, "哪个部门负责服务业发展？")
+        return Loaded(corpus, searcher, answerer, bundle.path)
 
     def warm_up(self, *, build_if_missing: bool = True, rebuild_on_mismatch: bool = False) -> Loaded:
         if self._loaded is None:
@@ -123,7 +137,8 @@ class Engine:
         return self._loaded
 
     def reindex(self) -> Loaded:
-        """Build a fresh index and swap it in. Requests in flight keep the old one; a failure leaves it serving."""
+        """Build a fresh index, load and warm it completely, then swap it in. Requests in flight keep
+        the old one; a failure anywhere leaves the old one serving."""
         self.build()
         fresh = self._open(build_if_missing=False, rebuild_on_mismatch=False)
         self._loaded = fresh  # a single reference assignment: readers see the old or the new, never a mix
