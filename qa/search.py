@@ -33,7 +33,7 @@ class FusionConfig:
     weights: Mapping[str, float] = field(
         default_factory=lambda: MappingProxyType({"bm25-jieba": 0.5, "bm25-bigram": 1.0, "dense": 1.0})
     )
-    depth: int = 100  # passages each leg contributes
+    depth: int = 30  # passages each leg contributes (at least 3 × top_k)
 
 
 @dataclass(frozen=True)
@@ -138,8 +138,10 @@ class Searcher:
     ) -> SearchResult:
         used, notice = self.resolve_mode(mode)
         filters = filters or SearchFilters()
-        depth = len(self.bundle.passages) if filters else self.fusion.depth
+        # each leg contributes a few times more passages than asked for; all of them when filtering
+        depth = len(self.bundle.passages) if filters else max(self.fusion.depth, 3 * top_k)
         scores: dict[str, float] = {}
+        clauses: dict[str, Clause] = {}
         best: dict[str, tuple[int, Passage]] = {}  # clause → (best rank in any leg, its passage)
         ranks: dict[str, list[tuple[str, int]]] = {}
         for leg in self.legs(used):
@@ -154,12 +156,11 @@ class Searcher:
                 seen.add(clause.clause_id)
                 rank += 1
                 cid = clause.clause_id
+                clauses[cid] = clause
                 scores[cid] = scores.get(cid, 0.0) + weight / (self.fusion.k + rank)
                 ranks.setdefault(cid, []).append((leg, rank))
                 if cid not in best or rank < best[cid][0]:
                     best[cid] = (rank, self.bundle.passages[i])
-        ordered = sorted(scores, key=lambda c: (-scores[c], self.corpus.clause(c).order, c))[:top_k]
-        hits = tuple(
-            Hit(self.corpus.clause(c), round(scores[c], 6), best[c][1], tuple(ranks[c])) for c in ordered
-        )
+        ordered = sorted(scores, key=lambda c: (-scores[c], clauses[c].order, c))[:top_k]
+        hits = tuple(Hit(clauses[c], round(scores[c], 6), best[c][1], tuple(ranks[c])) for c in ordered)
         return SearchResult(query, used, hits, notice)
