@@ -7,19 +7,13 @@ import threading
 import time
 
 from policyqa.corpus import Clause, Corpus
-from policyqa.qa.citation import best_sentence, citation_string
 from policyqa.qa.engine import Engine, Loaded
-from policyqa.qa.present import answer_to_dict
+from policyqa.qa.present import answer_to_dict, citation_to_dict, status_to_dict
 from policyqa.qa.search import SearchFilters
 from policyqa.qa.status import document_status
 
 from .errors import Conflict, IndexNotReady, ReindexFailed, UnknownAgency, UnknownClause
 from .schemas import AskRequest, SearchRequest
-
-
-def _status(doc, day: dt.date) -> dict:
-    s = document_status(doc, day)
-    return {"status": s.status, "label": s.label, "label_en": s.label_en, "as_of": s.as_of.isoformat()}
 
 
 class QAService:
@@ -48,22 +42,9 @@ class QAService:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def hit(self, corpus: Corpus, clause: Clause, *, day: dt.date, score: float | None = None, query: str | None = None) -> dict:
-        doc = corpus.document(clause.doc_id)
-        h = best_sentence(clause, query) if query else None
-        return {
-            **clause.to_dict(),
-            "doc_title": doc.title,
-            "doc_number": doc.doc_number,
-            "score": score,
-            "citation": citation_string(clause, doc, corpus),
-            "highlight": (
-                {"start": h.start, "end": h.end, "text": h.text, "source_start": h.source.start, "source_end": h.source.end}
-                if h
-                else None
-            ),
-            "doc_status": _status(doc, day),
-        }
+    @staticmethod
+    def hit(loaded: Loaded, clause: Clause, *, day: dt.date, score: float | None = None, query: str | None = None) -> dict:
+        return citation_to_dict(loaded.answerer.cite(clause, query, day, score), loaded.corpus)
 
     def _agency_names(self, names: list[str] | None) -> tuple[str, ...]:
         """Any name a user knows (printed, full, English) → every printed variant of that agency."""
@@ -89,7 +70,7 @@ class QAService:
             "query": req.query,
             "mode": result.mode,
             "notice": result.notice,
-            "results": [self.hit(loaded.corpus, h.clause, day=day, score=h.score, query=req.query) for h in result.hits],
+            "results": [self.hit(loaded, h.clause, day=day, score=h.score, query=req.query) for h in result.hits],
         }
 
     def ask(self, req: AskRequest) -> dict:
@@ -102,14 +83,14 @@ class QAService:
         c = loaded.corpus.clause(clause_id)
         if c is None:
             raise UnknownClause(f"no clause with id {clause_id!r}", field="clause_id")
-        return self.hit(loaded.corpus, c, day=dt.date.today())
+        return self.hit(loaded, c, day=dt.date.today())
 
     def documents(self) -> dict:
         loaded = self._loaded()
         today = dt.date.today()
         return {
             "documents": [
-                {**pd.document.to_dict(), "status": _status(pd.document, today), "clause_count": len(pd.clauses)}
+                {**pd.document.to_dict(), "status": status_to_dict(document_status(pd.document, today)), "clause_count": len(pd.clauses)}
                 for pd in loaded.corpus.documents
             ]
         }
@@ -133,7 +114,7 @@ class QAService:
         today = dt.date.today()
         docs = []
         for pd in loaded.corpus.documents:
-            clauses = [self.hit(loaded.corpus, c, day=today) for c in pd.clauses if names & set(c.agencies)]
+            clauses = [self.hit(loaded, c, day=today) for c in pd.clauses if names & set(c.agencies)]
             if clauses:
                 d = pd.document
                 docs.append({"doc_id": d.doc_id, "doc_title": d.title, "doc_number": d.doc_number, "clauses": clauses})

@@ -55,7 +55,7 @@ class AnswerConfig:
 @dataclass(frozen=True)
 class Citation:
     clause: Clause
-    score: float
+    score: float | None
     citation: str
     highlight: Highlight | None
     status: DocStatus
@@ -108,6 +108,8 @@ class Answerer:
         n = len(self._clause_tokens)
         self._idf = {t: math.log(1 + n / d) for t, d in df.items()}
         self._idf_unknown = math.log(1 + n)
+        # citation strings never change for a corpus: computed once, not on every request
+        self._citations = {c.clause_id: citation_string(c, corpus.document(c.doc_id), corpus) for c in corpus.clauses}
 
     # --- evidence ----------------------------------------------------------------------------
 
@@ -132,14 +134,14 @@ class Answerer:
                 got += 0.5 * w * sum(ch in text for ch in t) / len(t)
         return got / total
 
-    def _cite(self, hit_clause: Clause, score: float, query: str, as_of: dt.date) -> Citation:
-        doc = self.corpus.document(hit_clause.doc_id)
+    def cite(self, clause: Clause, query: str | None, as_of: dt.date, score: float | None = None) -> Citation:
+        """A clause as evidence: its citation, the sentence best matching the query, its document's status."""
         return Citation(
-            clause=hit_clause,
+            clause=clause,
             score=score,
-            citation=citation_string(hit_clause, doc, self.corpus),
-            highlight=best_sentence(hit_clause, query),
-            status=document_status(doc, as_of),
+            citation=self._citations[clause.clause_id],
+            highlight=best_sentence(clause, query) if query else None,
+            status=document_status(self.corpus.document(clause.doc_id), as_of),
         )
 
     def rank_agencies(self, hits: list[Hit]) -> list[AgencyEvidence]:
@@ -193,7 +195,7 @@ class Answerer:
 
         cov = self.coverage(query, hits[0].clause) if hits else 0.0
         if english and result.mode == "lexical" and not (hits and personal_procedure(query, hits[0].clause.text)):
-            closest = tuple(self._cite(h.clause, h.score, query, as_of) for h in hits[:3])
+            closest = tuple(self.cite(h.clause, query, as_of, h.score) for h in hits[:3])
             return Answer(
                 query, result.mode, intent, False, "",
                 "The documents are in Chinese and the service is running in keyword (lexical) mode, which cannot "
@@ -203,7 +205,7 @@ class Answerer:
             )
         off_topic = personal_procedure(query, hits[0].clause.text) if hits else None
         if not hits or cov < self.config.min_coverage or off_topic:
-            closest = tuple(self._cite(h.clause, h.score, query, as_of) for h in hits[:3])
+            closest = tuple(self.cite(h.clause, query, as_of, h.score) for h in hits[:3])
             return Answer(
                 query, result.mode, intent, False, "",
                 "抱歉，这几份服务业政策文件中没有找到能回答这个问题的条款。建议咨询12345市民服务热线或相关部门。"
@@ -218,7 +220,7 @@ class Answerer:
             # measures that offer something first; the rest of the ranking keeps its order
             offers = [h for h in hits if _SUPPORT_WORDS.search(h.clause.text)]
             selected = offers + [h for h in hits if h not in offers]
-        citations = tuple(self._cite(h.clause, h.score, query, as_of) for h in selected[: self.config.citations])
+        citations = tuple(self.cite(h.clause, query, as_of, h.score) for h in selected[: self.config.citations])
         agencies = tuple(self.rank_agencies(hits)) if intent == "agency" else ()
         return Answer(
             query=query,
@@ -259,5 +261,5 @@ class Answerer:
         groups: dict[str, list[Citation]] = {}
         for c in self.corpus.clauses:
             if names & set(c.agencies):
-                groups.setdefault(c.doc_id, []).append(self._cite(c, 1.0, query, as_of))
+                groups.setdefault(c.doc_id, []).append(self.cite(c, query, as_of, 1.0))
         return agency, tuple((doc, tuple(cs)) for doc, cs in groups.items())

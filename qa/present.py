@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
-from policyqa.corpus import Clause, Corpus
+from policyqa.corpus import Corpus
 
 from .answer import Answer, Citation
+from .status import DocStatus
 
 
-def clause_to_dict(clause: Clause, corpus: Corpus) -> dict:
-    from .citation import citation_string
-
-    doc = corpus.document(clause.doc_id)
-    return {
-        **clause.to_dict(),
-        "doc_title": doc.title,
-        "doc_number": doc.doc_number,
-        "citation": citation_string(clause, doc, corpus),
-    }
+def status_to_dict(s: DocStatus) -> dict:
+    return {"status": s.status, "label": s.label, "label_en": s.label_en, "as_of": s.as_of.isoformat()}
 
 
 def citation_to_dict(c: Citation, corpus: Corpus) -> dict:
-    d = clause_to_dict(c.clause, corpus)
-    d["score"] = c.score
-    d["highlight"] = (
-        {
-            "start": c.highlight.start,
-            "end": c.highlight.end,
-            "text": c.highlight.text,
-            "source_start": c.highlight.source.start,
-            "source_end": c.highlight.source.end,
-        }
-        if c.highlight
-        else None
-    )
-    d["doc_status"] = {"status": c.status.status, "label": c.status.label, "label_en": c.status.label_en, "as_of": c.status.as_of.isoformat()}
-    return d
+    """A cited clause as the API's Hit: the record, its document, citation, highlight and status."""
+    doc = corpus.document(c.clause.doc_id)
+    h = c.highlight
+    return {
+        **c.clause.to_dict(),
+        "doc_title": doc.title,
+        "doc_number": doc.doc_number,
+        "score": c.score,
+        "citation": c.citation,
+        "highlight": (
+            {"start": h.start, "end": h.end, "text": h.text, "source_start": h.source.start, "source_end": h.source.end}
+            if h
+            else None
+        ),
+        "doc_status": status_to_dict(c.status),
+    }
 
 
 def answer_to_dict(ans: Answer, corpus: Corpus) -> dict:
