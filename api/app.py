@@ -203,6 +203,7 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
                 faiss_index=settings.faiss_index,
                 passage_max_chars=settings.passage_max_chars,
                 model_download=settings.model_download,
+                translate_english=settings.translate_english,
             )
         )
         service = QAService(engine)

@@ -95,10 +95,28 @@ class Hit(BaseModel):
     doc_status: DocStatus | None = None
 
 
+class TranslatedWord(BaseModel):
+    english: str = Field(description="the (stemmed) English word of the question")
+    chinese: list[str] = Field(description="its CC-CEDICT renderings that occur in the documents")
+
+
+class Translation(BaseModel):
+    """How an English question was searched by the keyword legs (dictionary translation, not a model)."""
+
+    searched_as: str
+    words: list[TranslatedWord]
+
+
+class Refusal(BaseModel):
+    kind: str = Field(description="no_match | personal_procedure | other_place | amount_not_stated | language")
+    detail: str = ""
+
+
 class SearchResponse(BaseModel):
     query: str
     mode: str
     notice: str | None = None
+    translation: Translation | None = None
     results: list[Hit]
 
 
@@ -120,6 +138,8 @@ class AskResponse(BaseModel):
     citations: list[Hit]
     closest: list[Hit]
     notice: str | None = None
+    translation: Translation | None = None
+    refusal: Refusal | None = None
 
 
 class Document(BaseModel):

@@ -8,7 +8,7 @@ import time
 
 from policyqa.corpus import Clause, Corpus
 from policyqa.qa.engine import Engine, Loaded
-from policyqa.qa.present import answer_to_dict, citation_to_dict, status_to_dict
+from policyqa.qa.present import answer_to_dict, citation_to_dict, status_to_dict, translation_to_dict
 from policyqa.qa.search import SearchFilters
 from policyqa.qa.status import document_status
 
@@ -66,11 +66,13 @@ class QAService:
         )
         result = loaded.searcher.search(req.query, top_k=req.top_k, filters=filters)
         day = filters.in_force_on or dt.date.today()
+        matched = result.translation.text if result.translation else req.query  # what sentences are matched to
         return {
             "query": req.query,
             "mode": result.mode,
             "notice": result.notice,
-            "results": [self.hit(loaded, h.clause, day=day, score=h.score, query=req.query) for h in result.hits],
+            "translation": translation_to_dict(result.translation),
+            "results": [self.hit(loaded, h.clause, day=day, score=h.score, query=matched) for h in result.hits],
         }
 
     def ask(self, req: AskRequest) -> dict:

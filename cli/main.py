@@ -80,6 +80,7 @@ def _engine(settings, mode: str | None = None):
                 faiss_index=settings.faiss_index,
                 passage_max_chars=settings.passage_max_chars,
                 model_download=settings.model_download,
+                translate_english=settings.translate_english,
             )
         )
     except ValueError as exc:
@@ -123,6 +124,7 @@ def search(
 ) -> None:
     """Search the clauses; builds the index first if there is none."""
     from policyqa.index.store import IndexMismatch
+    from policyqa.qa.present import translation_to_dict
 
     settings = _settings()
     eng = _engine(settings, mode)
@@ -140,6 +142,7 @@ def search(
                 {
                     "query": result.query,
                     "mode": result.mode,
+                    "translation": translation_to_dict(result.translation),
                     "results": [
                         {**h.clause.to_dict(), "score": h.score, "passage": h.passage.text, "ranks": dict(h.ranks)}
                         for h in result.hits
@@ -196,10 +199,17 @@ def ask(
         return
     console = Console()
     console.print(f"[dim]mode: {ans.mode} · intent: {ans.intent}[/dim]")
+    if ans.translation:
+        console.print(f"searched as: {ans.translation.text}", style="dim", markup=False)
     if not ans.answerable:
         console.print(ans.message, markup=False)
+        if ans.refusal:
+            console.print(f"reason: {ans.refusal.kind} {ans.refusal.detail}".rstrip(), style="dim", markup=False)
         if ans.closest:
-            console.print("[dim]以下条款最接近，但不能回答您的问题：[/dim]")
+            console.print(
+                "The closest clauses, which do not answer the question:" if ans.translation else "以下条款最接近，但不能回答您的问题：",
+                style="dim",
+            )
             for c in ans.closest:
                 console.print(f"  · {c.citation}", markup=False)
         return

@@ -96,6 +96,10 @@ class JiebaTokenizer:
             self._tk = _jieba_with(self.user_words)
         return self._tk
 
+    def jieba(self):
+        """The underlying jieba.Tokenizer (shared, loaded on first use), e.g. for part-of-speech tagging."""
+        return self._tokenizer()
+
     def tokenize(self, text: str) -> list[str]:
         text = normalize_for_search(text)
         return [

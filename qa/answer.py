@@ -10,46 +10,57 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from policyqa.corpus import Clause, Corpus
-from policyqa.index.tokenize import JiebaTokenizer, Tokenizer, user_dictionary
+from policyqa.index.tokenize import JiebaTokenizer, Tokenizer, normalize_for_search, user_dictionary
 
 from .agencies import Agency, AgencyDirectory
 from .citation import Highlight, best_sentence, citation_string
 from .intent import asks_what_agency_does, classify_intent
+from .scope import PlaceNames, missing_amount, missing_date, other_document, personal_procedure
 from .search import Hit, Searcher
 from .status import DocStatus, document_status
+from .translate import Translation
 
 _SUPPORT_WORDS = re.compile(r"支持|补贴|补助|奖励|奖补|扶持|资助|资金|贷款|贴息|融资|减免|免征|优惠|券|基金|平台|便利|审批|给予|予以")
 _HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-
-# Personal administrative procedures — what residents most often ask a city hotline — are outside these
-# service-industry policy documents. A question about one is refused unless the best clause names it too
-# (003 does speak of 人才落户, so that is answered).
-PERSONAL_PROCEDURES = (
-    "护照", "签证", "港澳通行证", "身份证", "户口", "户籍", "迁户", "结婚", "离婚", "婚姻登记", "出生证", "驾照", "驾驶证",
-    "车牌", "违章", "公积金", "社保卡", "医保卡", "养老金", "退休金", "退休手续", "失业保险金", "失业金", "个人所得税", "个税",
-    "房产证", "不动产登记", "居住证", "入学", "转学", "学籍", "中考", "高考", "低保", "生育津贴", "产假", "病假", "工伤认定",
-    "passport", "visa", "id card", "hukou", "household registration", "marriage", "divorce", "driving licen", "driver's licen",
-    "provident fund", "pension", "income tax", "social security card", "residence permit", "school enrol", "birth certificate",
-)
-
-
-def personal_procedure(query: str, clause_text: str) -> str | None:
-    """The personal procedure a question is about, when the clause found does not mention it."""
-    q = query.lower()
-    for term in PERSONAL_PROCEDURES:
-        if term in q and term not in clause_text.lower():
-            return term
-    return None
-
 
 @dataclass(frozen=True)
 class AnswerConfig:
     """Calibrated on the dev half of the question set (see README)."""
 
     min_coverage: float = 0.15  # IDF-weighted share of the question's terms found in the best clause
+    min_coverage_en: float = 0.15  # the same for an English question, over its translated words
     agency_sources: int = 1  # top clauses (with a 责任单位 list) whose agencies make up the answer
     agency_votes: int = 3  # top clauses whose lists order those agencies and add their clause ids
     citations: int = 5
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a question is not answered: no_match | personal_procedure | other_place | other_document |
+    amount_not_stated | date_not_stated | language (English that lexical mode cannot translate)."""
+
+    kind: str
+    detail: str = ""
+
+
+def _refusal_message(r: Refusal, english: bool) -> str:
+    if r.kind == "other_place":
+        return (f"These are Shanghai's policy documents; they say nothing about {r.detail}." if english else
+                f"这几份是上海市的政策文件，没有关于{r.detail}的规定。")
+    if r.kind == "other_document":
+        return (f"《{r.detail}》 is not one of these documents, so its contents are not available here." if english else
+                f"《{r.detail}》不在本服务收录的文件之中，无法回答其具体内容。")
+    if r.kind == "date_not_stated":
+        return ("The documents mention this (the closest clauses are below) but give no date; the organiser's "
+                "announcements do." if english else
+                "文件提到了相关内容（见下方最接近的条款），但没有写明具体时间，请以主办或主管部门的公告为准。")
+    if r.kind == "amount_not_stated":
+        return ("The documents describe related measures (the closest clauses are below) but do not state the "
+                "amount; the responsible agency's application guidelines do." if english else
+                "文件提到了相关措施（见下方最接近的条款），但没有写明具体金额，请以主管部门发布的申报指南为准。")
+    return ("Sorry, these service-industry policy documents do not answer this question. The Shanghai 12345 "
+            "citizen hotline can direct you to the right office." if english else
+            "抱歉，这几份服务业政策文件中没有找到能回答这个问题的条款。建议咨询12345市民服务热线或相关部门。")
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,8 @@ class Answer:
     closest: tuple[Citation, ...] = ()
     coverage: float = 0.0
     notice: str | None = None
+    translation: Translation | None = None
+    refusal: Refusal | None = None
     reverse_agency: Agency | None = None
     reverse_documents: tuple[tuple[str, tuple[Citation, ...]], ...] = field(default=())
 
@@ -110,6 +123,14 @@ class Answerer:
         self._idf_unknown = math.log(1 + n)
         # citation strings never change for a corpus: computed once, not on every request
         self._citations = {c.clause_id: citation_string(c, corpus.document(c.doc_id), corpus) for c in corpus.clauses}
+        all_text = "\n".join(normalize_for_search("\n".join([*c.section_path, c.text])) for c in corpus.clauses)
+        self._titles = [d.document.title for d in corpus.documents]
+        self._places = PlaceNames(all_text, self._tok.jieba() if isinstance(self._tok, JiebaTokenizer) else None)
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every token the keyword tokenizer finds in the corpus."""
+        return frozenset(self._idf)
 
     # --- evidence ----------------------------------------------------------------------------
 
@@ -133,6 +154,45 @@ class Answerer:
                 # a word the corpus never uses (餐厅 for 餐饮): half credit for the characters it shares
                 got += 0.5 * w * sum(ch in text for ch in t) / len(t)
         return got / total
+
+    def coverage_translated(self, translation: Translation, clause: Clause) -> float:
+        """Coverage of an English question: each English word counts once, found when any of its Chinese
+        renderings is in the clause, weighted by the IDF of the rendering found (else of the rarest)."""
+        have = self._clause_tokens.get(clause.clause_id, set())
+        total = got = 0.0
+        for _, renderings in translation.terms:
+            best_w, found = 0.0, False
+            for zh in renderings:
+                toks = self._tok.tokenize(zh) or [zh]
+                w = max(self._idf.get(t, self._idf_unknown) for t in toks)
+                if all(t in have for t in toks):
+                    if not found or w > best_w:
+                        best_w, found = w, True
+                elif not found:
+                    best_w = max(best_w, w)
+            total += best_w
+            got += best_w if found else 0.0
+        return got / total if total else 0.0
+
+    def refusal_reason(self, query: str, hits: list[Hit], cov: float, floor: float, english: bool) -> Refusal | None:
+        """Why the clauses found do not answer the question, or None when they do."""
+        if not hits:
+            return Refusal("no_match")
+        if term := personal_procedure(query, hits[0].clause.text, set(self._tok.tokenize(query))):
+            return Refusal("personal_procedure", term)
+        places = self._places.foreign_en(query) if english else self._places.foreign(normalize_for_search(query))
+        if places:
+            return Refusal("other_place", places[0])
+        if title := other_document(query, self._titles):
+            return Refusal("other_document", title)
+        found = [h.clause.text for h in hits[:3]]
+        if missing_amount(query, found):
+            return Refusal("amount_not_stated")
+        if missing_date(query, found):
+            return Refusal("date_not_stated")
+        if cov < floor:
+            return Refusal("no_match")
+        return None
 
     def cite(self, clause: Clause, query: str | None, as_of: dt.date, score: float | None = None) -> Citation:
         """A clause as evidence: its citation, the sentence best matching the query, its document's status."""
@@ -193,64 +253,77 @@ class Answerer:
                 reverse_documents=groups,
             )
 
-        cov = self.coverage(query, hits[0].clause) if hits else 0.0
-        if english and result.mode == "lexical" and not (hits and personal_procedure(query, hits[0].clause.text)):
-            closest = tuple(self.cite(h.clause, query, as_of, h.score) for h in hits[:3])
+        tr = result.translation
+        # what the sentences of a clause are matched against: an English question's Chinese terms
+        matched = tr.text if tr else query
+        if english and result.mode == "lexical" and not tr:
+            closest = tuple(self.cite(h.clause, matched, as_of, h.score) for h in hits[:3])
             return Answer(
                 query, result.mode, intent, False, "",
                 "The documents are in Chinese and the service is running in keyword (lexical) mode, which cannot "
-                "match English wording. Please ask in Chinese (中文提问), or ask the operator to enable the "
+                "match these English words. Please ask in Chinese (中文提问), or ask the operator to enable the "
                 "multilingual model.",
-                (), (), closest, cov, result.notice,
+                (), (), closest, 0.0, result.notice, tr, refusal=Refusal("language"),
             )
-        off_topic = personal_procedure(query, hits[0].clause.text) if hits else None
-        if not hits or cov < self.config.min_coverage or off_topic:
-            closest = tuple(self.cite(h.clause, query, as_of, h.score) for h in hits[:3])
+        if hits:
+            cov = self.coverage_translated(tr, hits[0].clause) if tr else self.coverage(query, hits[0].clause)
+        else:
+            cov = 0.0
+        floor = self.config.min_coverage_en if tr else self.config.min_coverage
+        reason = self.refusal_reason(query, hits, cov, floor, english)
+        if reason is not None:
+            closest = tuple(self.cite(h.clause, matched, as_of, h.score) for h in hits[:3])
             return Answer(
-                query, result.mode, intent, False, "",
-                "抱歉，这几份服务业政策文件中没有找到能回答这个问题的条款。建议咨询12345市民服务热线或相关部门。"
-                if not english else
-                "Sorry, these service-industry policy documents do not answer this question. The Shanghai 12345 "
-                "citizen hotline can direct you to the right office.",
-                (), (), closest, cov, result.notice,
+                query, result.mode, intent, False, "", _refusal_message(reason, english),
+                (), (), closest, cov, result.notice, tr, refusal=reason,
             )
-
         selected = hits
         if intent == "support":
             # measures that offer something first; the rest of the ranking keeps its order
             offers = [h for h in hits if _SUPPORT_WORDS.search(h.clause.text)]
             selected = offers + [h for h in hits if h not in offers]
-        citations = tuple(self.cite(h.clause, query, as_of, h.score) for h in selected[: self.config.citations])
+        citations = tuple(self.cite(h.clause, matched, as_of, h.score) for h in selected[: self.config.citations])
         agencies = tuple(self.rank_agencies(hits)) if intent == "agency" else ()
         return Answer(
             query=query,
             mode=result.mode,
             intent=intent,
             answerable=True,
-            answer=self._compose(intent, citations, agencies),
+            answer=self._compose(intent, citations, agencies, english),
             message="",
             agencies=agencies,
             citations=citations,
             coverage=round(cov, 4),
             notice=result.notice,
+            translation=tr,
         )
 
-    def _compose(self, intent: str, citations: tuple[Citation, ...], agencies: tuple[AgencyEvidence, ...]) -> str:
-        """A short extractive answer: the cited sentences, the agencies as printed, the status — no new prose."""
+    def _compose(
+        self, intent: str, citations: tuple[Citation, ...], agencies: tuple[AgencyEvidence, ...], english: bool = False
+    ) -> str:
+        """A short extractive answer: the cited sentences, the agencies as printed, the status — no new prose.
+        An English question gets English labels and agency names; the quotes stay as printed."""
         best = citations[0]
         quote = best.highlight.text if best.highlight else best.clause.text[:120]
+
+        def flag(c: Citation) -> str:
+            if c.status.current:
+                return ""
+            return f" (note: {c.status.label_en})" if english else f"（注意：{c.status.label}）"
+
         if intent == "agency" and agencies:
+            if english:
+                names = "; ".join(f"{a.agency.english_name} ({a.name})" if a.agency else a.name for a in agencies)
+                return f"Responsible: {names}. Source: {best.citation}{flag(best)}: “{quote}”"
             names = "、".join(a.name for a in agencies)
             return f"责任单位：{names}。依据{best.citation}：“{quote}”"
         if intent == "support":
             lines = []
             for c in citations[:3]:
                 q = c.highlight.text if c.highlight else c.clause.text[:80]
-                flag = "" if c.status.current else f"（注意：{c.status.label}）"
-                lines.append(f"{c.citation}{flag}：“{q}”")
+                lines.append(f"{c.citation}{flag(c)}{': ' if english else '：'}“{q}”")
             return "\n".join(lines)
-        flag = "" if best.status.current else f"（注意：{best.status.label}）"
-        return f"{best.citation}{flag}：“{quote}”"
+        return f"{best.citation}{flag(best)}{': ' if english else '：'}“{quote}”"
 
     def _reverse(self, query: str, as_of: dt.date):
         found = self.directory.find_in(query)

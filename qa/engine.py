@@ -10,11 +10,12 @@ from pathlib import Path
 
 from policyqa.corpus import Corpus, load_corpus
 from policyqa.index.embedding import Embedder
-from policyqa.index.store import IndexMismatch, IndexMissing, build_index, load_index, save_index
+from policyqa.index.store import IndexBundle, IndexMismatch, IndexMissing, build_index, load_index, save_index
 
 from .agencies import AgencyDirectory
 from .answer import Answerer
 from .search import FusionConfig, Searcher, parse_mode
+from .translate import QueryTranslator, corpus_text
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class EngineConfig:
     passage_max_chars: int = 400
     tokenizers: tuple[str, ...] = ("jieba", "bigram")
     model_download: bool = False
+    translate_english: bool = True  # dictionary translation of English questions for the keyword legs
 
     def __post_init__(self) -> None:
         parse_mode(self.mode)
@@ -42,6 +44,29 @@ class Loaded:
     searcher: Searcher
     answerer: Answerer
     index_path: Path | None
+
+
+def assemble(
+    corpus: Corpus,
+    bundle: IndexBundle,
+    directory: AgencyDirectory,
+    *,
+    mode: str = "auto",
+    fusion: FusionConfig | None = None,
+    dense_unavailable_reason: str | None = None,
+    translate_english: bool = True,
+) -> tuple[Searcher, Answerer]:
+    """The searcher and answerer over one loaded index, wired as the service runs them."""
+    jieba_leg = bundle.keyword.get("jieba")
+    answerer = Answerer(corpus, directory, tokenizer=jieba_leg.tokenizer if jieba_leg else None)
+    translator = (
+        QueryTranslator(corpus_text(corpus.clauses), vocabulary=answerer.vocabulary) if translate_english else None
+    )
+    searcher = Searcher(
+        corpus, bundle, mode=mode, fusion=fusion, dense_unavailable_reason=dense_unavailable_reason,
+        translator=translator,
+    )
+    return searcher, answerer
 
 
 class Engine:
@@ -118,11 +143,13 @@ class Engine:
             self.build()
             bundle = load_index(self.config.index_dir, corpus, embedder=embedder)
         reason = None if bundle.dense else (self.model_error or "the index has no dense vectors")
-        searcher = Searcher(corpus, bundle, mode=self.config.mode, fusion=self.fusion, dense_unavailable_reason=reason)
-        jieba_leg = bundle.keyword.get("jieba")
-        answerer = Answerer(corpus, self.directory, tokenizer=jieba_leg.tokenizer if jieba_leg else None)
+        searcher, answerer = assemble(
+            corpus, bundle, self.directory, mode=self.config.mode, fusion=self.fusion,
+            dense_unavailable_reason=reason, translate_english=self.config.translate_english,
+        )
         # pay every lazy cost (dictionaries, caches) now, before this version takes requests
         answerer.ask(searcher, "哪个部门负责服务业发展？")
+        answerer.ask(searcher, "Which agency is responsible for the service industry in Beijing?")
         return Loaded(corpus, searcher, answerer, bundle.path)
 
     def warm_up(self, *, build_if_missing: bool = True, rebuild_on_mismatch: bool = False) -> Loaded:

@@ -6,6 +6,7 @@ from policyqa.corpus import Corpus
 
 from .answer import Answer, Citation
 from .status import DocStatus
+from .translate import Translation
 
 
 def status_to_dict(s: DocStatus) -> dict:
@@ -31,6 +32,12 @@ def citation_to_dict(c: Citation, corpus: Corpus) -> dict:
     }
 
 
+def translation_to_dict(t: Translation | None) -> dict | None:
+    if not t:
+        return None
+    return {"searched_as": t.text, "words": [{"english": en, "chinese": list(zh)} for en, zh in t.terms]}
+
+
 def answer_to_dict(ans: Answer, corpus: Corpus) -> dict:
     return {
         "query": ans.query,
@@ -52,4 +59,6 @@ def answer_to_dict(ans: Answer, corpus: Corpus) -> dict:
         "citations": [citation_to_dict(c, corpus) for c in ans.citations],
         "closest": [citation_to_dict(c, corpus) for c in ans.closest],
         "notice": ans.notice,
+        "translation": translation_to_dict(ans.translation),
+        "refusal": {"kind": ans.refusal.kind, "detail": ans.refusal.detail} if ans.refusal else None,
     }

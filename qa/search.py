@@ -12,6 +12,7 @@ from policyqa.corpus import Clause, Corpus, Passage
 from policyqa.index.store import IndexBundle
 
 from .status import document_status
+from .translate import QueryTranslator, Translation, is_english
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class SearchResult:
     mode: str  # the mode actually used: hybrid | lexical | dense
     hits: tuple[Hit, ...]
     notice: str | None = None  # e.g. why the dense leg is not available
+    translation: Translation | None = None  # the Chinese terms an English question was searched as
 
 
 class Searcher:
@@ -73,6 +75,7 @@ class Searcher:
         mode: str = "auto",
         fusion: FusionConfig | None = None,
         dense_unavailable_reason: str | None = None,
+        translator: QueryTranslator | None = None,
     ) -> None:
         self.corpus = corpus
         self.bundle = bundle
@@ -81,6 +84,7 @@ class Searcher:
         self.dense_unavailable_reason = dense_unavailable_reason or (
             None if bundle.dense else "the index has no dense vectors"
         )
+        self.translator = translator
         self._clause_of = [corpus.clause(p.clause_id) for p in bundle.passages]
         self._warned = False
 
@@ -144,8 +148,12 @@ class Searcher:
         clauses: dict[str, Clause] = {}
         best: dict[str, tuple[int, Passage]] = {}  # clause → (best rank in any leg, its passage)
         ranks: dict[str, list[tuple[str, int]]] = {}
+        # the keyword legs cannot match English words against Chinese text: they search its translation,
+        # the dense leg (a multilingual model) reads the question itself
+        translation = self.translator.translate(query) if self.translator and is_english(query) else None
+        keyword_query = translation.text if translation else query
         for leg in self.legs(used):
-            idx, _ = self._leg_results(leg, query, depth)
+            idx, _ = self._leg_results(leg, query if leg == "dense" else keyword_query, depth)
             weight = self.fusion.weights.get(leg, 1.0)
             rank = 0
             seen: set[str] = set()
@@ -163,4 +171,4 @@ class Searcher:
                     best[cid] = (rank, self.bundle.passages[i])
         ordered = sorted(scores, key=lambda c: (-scores[c], clauses[c].order, c))[:top_k]
         hits = tuple(Hit(clauses[c], round(scores[c], 6), best[c][1], tuple(ranks[c])) for c in ordered)
-        return SearchResult(query, used, hits, notice)
+        return SearchResult(query, used, hits, notice, translation)

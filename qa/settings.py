@@ -23,6 +23,9 @@ class Settings(BaseSettings):
         description="sentence-transformers model: hub name or local path",
     )
     model_download: bool = Field(False, description="allow fetching the model from its hub (off: local files/cache only)")
+    translate_english: bool = Field(
+        True, description="search English questions by their CC-CEDICT translation in the keyword legs"
+    )
     mode: str = Field("auto", description="auto | hybrid | lexical | dense")
     tokenizer: str = Field("jieba", description="keyword-leg tokenizer: jieba | bigram")
     faiss_index: str = Field("flat", description="flat (exact) | hnsw | ivf")

@@ -106,6 +106,12 @@
     return mode ? el('span', { class: 'mode' }, '检索模式: ' + str(mode)) : null;
   }
 
+  // An English question is searched through a dictionary translation; say what was searched.
+  function translationNote(data) {
+    var t = data && data.translation;
+    return t && t.searched_as ? el('span', { class: 'mode', 'data-qa': 'translation' }, '英文按词典译为：' + str(t.searched_as)) : null;
+  }
+
   // ---------------------------------------------------------------------------
   // Clause card
   // ---------------------------------------------------------------------------
@@ -333,6 +339,8 @@
     summary.appendChild(document.createTextNode(hits.length ? '找到 ' + hits.length + ' 条相关条款' : '未找到相关条款'));
     var m = modeNote(data.mode);
     if (m) { summary.appendChild(m); }
+    var tn = translationNote(data);
+    if (tn) { summary.appendChild(tn); }
     results.appendChild(summary);
     // Announced to screen readers only; the visible summary above says the same.
     status.classList.add('sr-only');

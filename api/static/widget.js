@@ -44,6 +44,7 @@
       noAnswer: '抱歉，现有政策文件中没有找到能回答该问题的内容。',
       answerFallback: '请参阅以下条款。',
       mode: '检索模式: ',
+      translated: '英文问题按词典译成这些中文词检索：',
       sectionSep: ' › ',
       expand: '展开全文',
       collapse: '收起',
@@ -79,6 +80,7 @@
       noAnswer: 'Sorry, the policy documents do not contain an answer to this question.',
       answerFallback: 'Please see the clauses below.',
       mode: 'Retrieval mode: ',
+      translated: 'Searched in the Chinese documents as: ',
       sectionSep: ' › ',
       expand: 'Show full text',
       collapse: 'Show less',
@@ -594,6 +596,10 @@
       }
     }
     if (data.mode) { box.appendChild(el('p', { class: 'mode' }, t.mode + str(data.mode))); }
+    // an English question was matched through a dictionary translation: show what was searched
+    if (data.translation && data.translation.searched_as) {
+      box.appendChild(el('p', { class: 'mode', 'data-qa': 'translation' }, t.translated + str(data.translation.searched_as)));
+    }
     return box;
   }
 

@@ -48,6 +48,28 @@ def test_ask_agency(client):
 def test_ask_no_answer(client):
     body = client.post("/v1/ask", json={"query": "护照快过期了怎么办?"}).json()
     assert body["answerable"] is False and body["message"] and body["citations"] == []
+    assert body["refusal"] == {"kind": "personal_procedure", "detail": "护照"} and body["translation"] is None
+
+
+def test_ask_in_english_reports_what_it_searched(client):
+    body = client.post("/v1/ask", json={"query": "Which department handles home care for older people, such as family care beds?"}).json()
+    assert body["mode"] == "lexical" and body["answerable"] and body["refusal"] is None
+    assert body["agencies"][0]["name"] == "市民政局" and body["agencies"][0]["english_name"]
+    words = {w["english"]: w["chinese"] for w in body["translation"]["words"]}
+    assert "床位" in words["bed"] and "床位" in body["translation"]["searched_as"]
+
+
+def test_search_in_english_highlights_the_translated_terms(client):
+    body = client.post("/v1/search", json={"query": "family care beds", "top_k": 3}).json()
+    assert body["translation"]["searched_as"]
+    top = body["results"][0]
+    assert "床位" in top["text"] and "床位" in top["highlight"]["text"]
+
+
+def test_english_can_be_switched_off(index_dir):
+    with TestClient(create_app(make_settings(index_dir, translate_english=False))) as c:
+        body = c.post("/v1/ask", json={"query": "Which department handles family care beds?"}).json()
+    assert body["answerable"] is False and body["refusal"]["kind"] == "language" and body["translation"] is None
 
 
 def test_ask_as_of(client):

