@@ -155,6 +155,8 @@ class QueryTranslator:
                  entries: Iterable[tuple[str, str]] | None = None) -> None:
         if not 0 < min_match <= 1:
             raise ValueError("min_match must be in (0, 1]")
+        if per_word < 1:
+            raise ValueError("per_word must be at least 1")
         self.per_word = per_word
         self.min_match = min_match
         self._stem = _stemmer()
@@ -185,7 +187,8 @@ class QueryTranslator:
         self._chars = chars
 
     def translate(self, query: str) -> Translation:
-        plans = [f"十{_TENS[int(m.group(1)) - 10]}五" for m in _FIVE_YEAR.finditer(query)]
+        # the 10th plan is 十五, the 11th 十一五, … the 14th 十四五
+        plans = [f"十{_TENS[int(m.group(1)) - 10].strip('零')}五" for m in _FIVE_YEAR.finditer(query)]
         words = content_words(_FIVE_YEAR.sub(" ", query), self._stem)
         qset = set(words)
         terms: list[tuple[str, tuple[str, ...]]] = [

@@ -68,6 +68,13 @@ def test_nothing_to_translate():
 def test_options_are_checked():
     with pytest.raises(ValueError, match="min_match"):
         QueryTranslator(TEXT, min_match=0, entries=ENTRIES)
+    with pytest.raises(ValueError, match="per_word"):
+        QueryTranslator(TEXT, per_word=0, entries=ENTRIES)
+
+
+def test_the_tenth_plan_is_shiwu():
+    t = QueryTranslator(TEXT + "“十五”期间", vocabulary=VOCAB | {"十五"}, entries=ENTRIES)
+    assert "十五" in t.translate("during the 10th Five-Year Plan").chinese
 
 
 def test_real_dictionary_on_the_real_corpus(corpus):
