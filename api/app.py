@@ -247,20 +247,21 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
 
     # --- API -----------------------------------------------------------------------------------
 
+    async def answered(endpoint: str, call, req, request: Request) -> dict:
+        """Run a query endpoint off the event loop and record its query and mode for logs and metrics."""
+        request.state.query = req.query
+        out = await run_in_threadpool(call, req)
+        request.state.mode = out["mode"]
+        metrics.mode.labels(endpoint, out["mode"]).inc()
+        return out
+
     @app.post("/v1/search", response_model=SearchResponse, tags=["search"])
     async def search(req: SearchRequest, request: Request):
-        request.state.query = req.query
-        out = await run_in_threadpool(service.search, req)
-        request.state.mode = out["mode"]
-        metrics.mode.labels("search", out["mode"]).inc()
-        return fast_json(out)
+        return fast_json(await answered("search", service.search, req, request))
 
     @app.post("/v1/ask", response_model=AskResponse, tags=["search"])
     async def ask(req: AskRequest, request: Request):
-        request.state.query = req.query
-        out = await run_in_threadpool(service.ask, req)
-        request.state.mode = out["mode"]
-        metrics.mode.labels("ask", out["mode"]).inc()
+        out = await answered("ask", service.ask, req, request)
         metrics.answerable.labels(str(out["answerable"]).lower()).inc()
         return fast_json(out)
 

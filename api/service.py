@@ -66,13 +66,12 @@ class QAService:
         )
         result = loaded.searcher.search(req.query, top_k=req.top_k, filters=filters)
         day = filters.in_force_on or dt.date.today()
-        matched = result.translation.text if result.translation else req.query  # what sentences are matched to
         return {
             "query": req.query,
             "mode": result.mode,
             "notice": result.notice,
             "translation": translation_to_dict(result.translation),
-            "results": [self.hit(loaded, h.clause, day=day, score=h.score, query=matched) for h in result.hits],
+            "results": [self.hit(loaded, h.clause, day=day, score=h.score, query=result.matched) for h in result.hits],
         }
 
     def ask(self, req: AskRequest) -> dict:

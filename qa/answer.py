@@ -43,45 +43,69 @@ class AnswerConfig:
     citations: int = 5
 
 
+# Why a question is not answered → (English, Chinese) message; {detail} is the place, title or term.
+_NOT_FOUND = (
+    "Sorry, these service-industry policy documents do not answer this question. The Shanghai 12345 citizen "
+    "hotline can direct you to the right office.",
+    "抱歉，这几份服务业政策文件中没有找到能回答这个问题的条款。建议咨询12345市民服务热线或相关部门。",
+)
+REFUSALS: dict[str, tuple[str, str]] = {
+    "no_match": _NOT_FOUND,
+    "personal_procedure": _NOT_FOUND,
+    "city_matter": (
+        "These service-industry policy documents do not cover this everyday city matter; the Shanghai 12345 "
+        "citizen hotline handles it.",
+        "这类日常城市管理和生活服务事项不在这几份服务业政策文件的范围内，请拨打12345市民服务热线。",
+    ),
+    "other_place": (
+        "These are Shanghai's policy documents; they say nothing about {detail}.",
+        "这几份是上海市的政策文件，没有关于{detail}的规定。",
+    ),
+    "other_document": (
+        "《{detail}》 is not one of these documents, so its contents are not available here.",
+        "《{detail}》不在本服务收录的文件之中，无法回答其具体内容。",
+    ),
+    "amount_not_stated": (
+        "The documents describe related measures (the closest clauses are below) but do not state the amount; "
+        "the responsible agency's application guidelines do.",
+        "文件提到了相关措施（见下方最接近的条款），但没有写明具体金额，请以主管部门发布的申报指南为准。",
+    ),
+    "date_not_stated": (
+        "The documents mention this (the closest clauses are below) but give no date; the organiser's "
+        "announcements do.",
+        "文件提到了相关内容（见下方最接近的条款），但没有写明具体时间，请以主办或主管部门的公告为准。",
+    ),
+    "figure_not_stated": (
+        "The documents mention this (the closest clauses are below) but do not give the figure asked for.",
+        "文件提到了相关内容（见下方最接近的条款），但没有给出所问的具体数字。",
+    ),
+    "procedure_not_stated": (
+        "The documents set the policy (the closest clauses are below) but do not describe how or where to "
+        "apply; the responsible agency or the Shanghai 12345 hotline can tell you.",
+        "文件规定了相关政策（见下方最接近的条款），但没有写明申请条件和办理流程，请咨询主管部门或12345市民服务热线。",
+    ),
+    "language": (
+        "The documents are in Chinese and the service is running in keyword (lexical) mode, which cannot match "
+        "these English words. Please ask in Chinese (中文提问), or ask the operator to enable the multilingual model.",
+        "The documents are in Chinese and the service is running in keyword (lexical) mode, which cannot match "
+        "these English words. Please ask in Chinese (中文提问), or ask the operator to enable the multilingual model.",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Refusal:
-    """Why a question is not answered: no_match | personal_procedure | city_matter | other_place |
-    other_document | amount_not_stated | date_not_stated | figure_not_stated | procedure_not_stated |
-    language (English that lexical mode cannot translate)."""
+    """Why a question is not answered: one of REFUSALS' kinds, with the place, title or term concerned."""
 
     kind: str
     detail: str = ""
 
+    def __post_init__(self) -> None:
+        if self.kind not in REFUSALS:
+            raise ValueError(f"unknown refusal {self.kind!r}; choose one of {', '.join(REFUSALS)}")
 
-def _refusal_message(r: Refusal, english: bool) -> str:
-    if r.kind == "other_place":
-        return (f"These are Shanghai's policy documents; they say nothing about {r.detail}." if english else
-                f"这几份是上海市的政策文件，没有关于{r.detail}的规定。")
-    if r.kind == "other_document":
-        return (f"《{r.detail}》 is not one of these documents, so its contents are not available here." if english else
-                f"《{r.detail}》不在本服务收录的文件之中，无法回答其具体内容。")
-    if r.kind == "date_not_stated":
-        return ("The documents mention this (the closest clauses are below) but give no date; the organiser's "
-                "announcements do." if english else
-                "文件提到了相关内容（见下方最接近的条款），但没有写明具体时间，请以主办或主管部门的公告为准。")
-    if r.kind == "figure_not_stated":
-        return ("The documents mention this (the closest clauses are below) but do not give the figure asked for."
-                if english else "文件提到了相关内容（见下方最接近的条款），但没有给出所问的具体数字。")
-    if r.kind == "procedure_not_stated":
-        return ("The documents set the policy (the closest clauses are below) but do not describe how or where to "
-                "apply; the responsible agency or the Shanghai 12345 hotline can tell you." if english else
-                "文件规定了相关政策（见下方最接近的条款），但没有写明申请条件和办理流程，请咨询主管部门或12345市民服务热线。")
-    if r.kind == "city_matter":
-        return ("These service-industry policy documents do not cover this everyday city matter; the Shanghai 12345 "
-                "citizen hotline handles it." if english else
-                "这类日常城市管理和生活服务事项不在这几份服务业政策文件的范围内，请拨打12345市民服务热线。")
-    if r.kind == "amount_not_stated":
-        return ("The documents describe related measures (the closest clauses are below) but do not state the "
-                "amount; the responsible agency's application guidelines do." if english else
-                "文件提到了相关措施（见下方最接近的条款），但没有写明具体金额，请以主管部门发布的申报指南为准。")
-    return ("Sorry, these service-industry policy documents do not answer this question. The Shanghai 12345 "
-            "citizen hotline can direct you to the right office." if english else
-            "抱歉，这几份服务业政策文件中没有找到能回答这个问题的条款。建议咨询12345市民服务热线或相关部门。")
+    def message(self, english: bool) -> str:
+        return REFUSALS[self.kind][0 if english else 1].format(detail=self.detail)
 
 
 @dataclass(frozen=True)
@@ -144,6 +168,7 @@ class Answerer:
         self._idf_unknown = math.log(1 + n)
         # citation strings never change for a corpus: computed once, not on every request
         self._citations = {c.clause_id: citation_string(c, corpus.document(c.doc_id), corpus) for c in corpus.clauses}
+        self._renderings: dict[str, list[str]] = {}
         all_text = "\n".join(normalize_for_search("\n".join([*c.section_path, c.text])) for c in corpus.clauses)
         self._titles = [d.document.title for d in corpus.documents]
         self._places = PlaceNames(all_text, self._tok.jieba() if isinstance(self._tok, JiebaTokenizer) else None)
@@ -155,12 +180,12 @@ class Answerer:
 
     # --- evidence ----------------------------------------------------------------------------
 
-    def coverage(self, query: str, clause: Clause) -> float:
+    def coverage(self, query: str, clause: Clause, tokens: set[str] | None = None) -> float:
         """IDF-weighted share of the question's content words that the clause (with its headings) contains.
 
         Words the corpus never uses weigh most, so a question about passports cannot be 'covered'.
         """
-        toks = set(self._tok.tokenize(query))
+        toks = tokens if tokens is not None else set(self._tok.tokenize(query))
         if not toks:
             return 0.0
         have = self._clause_tokens.get(clause.clause_id, set())
@@ -184,7 +209,7 @@ class Answerer:
         for _, renderings in translation.terms:
             best_w, found = 0.0, False
             for zh in renderings:
-                toks = self._tok.tokenize(zh) or [zh]
+                toks = self._rendering_tokens(zh)
                 w = max(self._idf.get(t, self._idf_unknown) for t in toks)
                 if all(t in have for t in toks):
                     if not found or w > best_w:
@@ -195,11 +220,19 @@ class Answerer:
             got += best_w if found else 0.0
         return got / total if total else 0.0
 
-    def refusal_reason(self, query: str, hits: list[Hit], cov: float, floor: float, english: bool) -> Refusal | None:
-        """Why the clauses found do not answer the question, or None when they do."""
+    def _rendering_tokens(self, zh: str) -> list[str]:
+        """A translated term's tokens; renderings are words of the corpus, so the cache stays bounded."""
+        toks = self._renderings.get(zh)
+        if toks is None:
+            toks = self._renderings[zh] = self._tok.tokenize(zh) or [zh]
+        return toks
+
+    def refusal_reason(
+        self, query: str, tokens: set[str], hits: list[Hit], cov: float, floor: float, english: bool
+    ) -> Refusal | None:
+        """Why the clauses found do not answer the question (its tokens given), or None when they do."""
         if not hits:
             return Refusal("no_match")
-        tokens = set(self._tok.tokenize(query))
         if term := personal_procedure(query, hits[0].clause.text, tokens):
             return Refusal("personal_procedure", term)
         if term := city_matter(query, hits[0].clause.text, tokens):
@@ -282,27 +315,25 @@ class Answerer:
             )
 
         tr = result.translation
-        # what the sentences of a clause are matched against: an English question's Chinese terms
-        matched = tr.text if tr else query
+        matched = result.matched
         if english and result.mode == "lexical" and not tr:
             closest = tuple(self.cite(h.clause, matched, as_of, h.score) for h in hits[:3])
+            reason = Refusal("language")
             return Answer(
-                query, result.mode, intent, False, "",
-                "The documents are in Chinese and the service is running in keyword (lexical) mode, which cannot "
-                "match these English words. Please ask in Chinese (中文提问), or ask the operator to enable the "
-                "multilingual model.",
-                (), (), closest, 0.0, result.notice, tr, refusal=Refusal("language"),
+                query, result.mode, intent, False, "", reason.message(english),
+                (), (), closest, 0.0, result.notice, tr, refusal=reason,
             )
+        tokens = set(self._tok.tokenize(query))
         if hits:
-            cov = self.coverage_translated(tr, hits[0].clause) if tr else self.coverage(query, hits[0].clause)
+            cov = self.coverage_translated(tr, hits[0].clause) if tr else self.coverage(query, hits[0].clause, tokens)
         else:
             cov = 0.0
         floor = self.config.min_coverage_en if tr else self.config.min_coverage
-        reason = self.refusal_reason(query, hits, cov, floor, english)
+        reason = self.refusal_reason(query, tokens, hits, cov, floor, english)
         if reason is not None:
             closest = tuple(self.cite(h.clause, matched, as_of, h.score) for h in hits[:3])
             return Answer(
-                query, result.mode, intent, False, "", _refusal_message(reason, english),
+                query, result.mode, intent, False, "", reason.message(english),
                 (), (), closest, cov, result.notice, tr, refusal=reason,
             )
         selected = hits

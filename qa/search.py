@@ -63,6 +63,12 @@ class SearchResult:
     notice: str | None = None  # e.g. why the dense leg is not available
     translation: Translation | None = None  # the Chinese terms an English question was searched as
 
+    @property
+    def matched(self) -> str:
+        """What a clause's sentences are matched against for the highlight: the question, or the
+        Chinese terms an English question was searched as."""
+        return self.translation.text if self.translation else self.query
+
 
 class Searcher:
     """Search over a loaded index. Thread-safe: it holds no per-request state."""

@@ -195,3 +195,12 @@ def test_every_citation_of_every_eval_question_checks_out(answerer, searcher, co
             assert verify_citation(corpus, c.clause.clause_id, h.text, h.source.start, h.source.end), (q.id, c.clause.clause_id)
             checked += 1
     assert checked > 300
+
+
+def test_refusal_kinds_are_checked_and_every_kind_has_both_messages():
+    from policyqa.qa.answer import REFUSALS, Refusal
+
+    with pytest.raises(ValueError, match="no_match"):
+        Refusal("not_a_reason")
+    assert Refusal("other_place", "深圳").message(english=False) == "这几份是上海市的政策文件，没有关于深圳的规定。"
+    assert all(en and zh for en, zh in REFUSALS.values())
