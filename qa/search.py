@@ -7,12 +7,16 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from policyqa.corpus import Clause, Corpus, Passage
 from policyqa.index.store import IndexBundle
 
 from .status import document_status
 from .translate import QueryTranslator, Translation, is_english
+
+if TYPE_CHECKING:
+    from .analysis import AnalysedQuestion
 
 log = logging.getLogger(__name__)
 
@@ -141,11 +145,14 @@ class Searcher:
 
     def search(
         self,
-        query: str,
+        query: str | AnalysedQuestion,
         top_k: int = 10,
         filters: SearchFilters | None = None,
         mode: str | None = None,
     ) -> SearchResult:
+        # an analysed question (qa/analysis.py) brings its normalised text and translation: not re-derived
+        analysed = None if isinstance(query, str) else query
+        query = query if analysed is None else analysed.text
         used, notice = self.resolve_mode(mode)
         filters = filters or SearchFilters()
         # each leg contributes a few times more passages than asked for; all of them when filtering
@@ -156,7 +163,10 @@ class Searcher:
         ranks: dict[str, list[tuple[str, int]]] = {}
         # the keyword legs cannot match English words against Chinese text: they search its translation,
         # the dense leg (a multilingual model) reads the question itself
-        translation = self.translator.translate(query) if self.translator and is_english(query) else None
+        if analysed is not None:
+            translation = analysed.translation
+        else:
+            translation = self.translator.translate(query) if self.translator and is_english(query) else None
         keyword_query = translation.text if translation else query
         for leg in self.legs(used):
             idx, _ = self._leg_results(leg, query if leg == "dense" else keyword_query, depth)
