@@ -1,7 +1,7 @@
 """Corpus layer: policy documents → document and clause records. Imports nothing else of ours."""
 
 from .loader import PARSER_VERSION, Corpus, default_corpus_dir, load_corpus
-from .parser import BOILERPLATE_KINDS, ParseError, parse_file, parse_text
+from .parser import BOILERPLATE_KINDS, ParseError, parse_converted, parse_file, parse_text
 from .passages import split_passages
 from .records import Boilerplate, Clause, Document, LoadError, ParsedDocument, Passage, Span
 
@@ -19,6 +19,7 @@ __all__ = [
     "Span",
     "default_corpus_dir",
     "load_corpus",
+    "parse_converted",
     "parse_file",
     "parse_text",
     "split_passages",

@@ -10,7 +10,7 @@ from pathlib import Path
 from .parser import ParseError, parse_file
 from .records import Clause, Document, LoadError, ParsedDocument
 
-PARSER_VERSION = "1"  # bump when parsing changes clause ids, texts or spans: persisted indexes then rebuild
+PARSER_VERSION = "2"  # bump when parsing changes clause ids, texts or spans: persisted indexes then rebuild
 METADATA_FILE = "metadata.toml"
 
 
@@ -57,15 +57,33 @@ def read_metadata(directory: Path) -> dict[str, dict]:
         return tomllib.load(fh)
 
 
-def load_corpus(directory: Path | None = None, *, root: Path | None = None) -> Corpus:
-    """Parse every ``*.txt`` in ``directory``. ``source_path`` is relative to ``root`` (default: its parent)."""
+def document_files(directory: Path) -> list[Path]:
+    """Every file of a supported format in ``directory`` (not recursive; hidden files and README skipped)."""
+    from policyqa.ingest import SUPPORTED_SUFFIXES
+
+    return sorted(
+        p for p in directory.iterdir()
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+        and p.stem.upper() != "README"
+    )
+
+
+def load_corpus(
+    directory: Path | None = None,
+    *,
+    root: Path | None = None,
+    extra: tuple[ParsedDocument, ...] | list[ParsedDocument] = (),
+    extra_errors: tuple[LoadError, ...] | list[LoadError] = (),
+) -> Corpus:
+    """Parse every document in ``directory`` (text, Markdown, HTML, PDF, Word…). ``source_path`` is relative to
+    ``root`` (default: its parent). ``extra``: documents parsed elsewhere (a user's added documents)."""
     directory = (directory or default_corpus_dir()).resolve()
     root = (root or directory.parent).resolve()
     meta = read_metadata(directory)
     docs: list[ParsedDocument] = []
-    errors: list[LoadError] = []
+    errors: list[LoadError] = list(extra_errors)
     seen: dict[str, str] = {}
-    for path in sorted(directory.glob("*.txt")):
+    for path in document_files(directory):
         source_path = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
         entry = meta.get(path.name, {})
         try:
@@ -77,5 +95,11 @@ def load_corpus(directory: Path | None = None, *, root: Path | None = None) -> C
             errors.append(LoadError(source_path, f"doc_id {pd.document.doc_id!r} already used by {seen[pd.document.doc_id]}"))
             continue
         seen[pd.document.doc_id] = source_path
+        docs.append(pd)
+    for pd in extra:
+        if pd.document.doc_id in seen:
+            errors.append(LoadError(pd.document.source_path, f"doc_id {pd.document.doc_id!r} already used by {seen[pd.document.doc_id]}"))
+            continue
+        seen[pd.document.doc_id] = pd.document.source_path
         docs.append(pd)
     return Corpus(tuple(docs), tuple(errors))

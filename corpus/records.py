@@ -34,7 +34,7 @@ class Document:
     title: str
     doc_number: str | None
     issuer: str
-    issued: dt.date
+    issued: dt.date | None  # the signing date; None only when the text, its page and the file give none
     valid_from: dt.date | None
     valid_until: dt.date | None
     source_path: str
@@ -46,7 +46,7 @@ class Document:
 
     @property
     def effective_from(self) -> dt.date:
-        return self.valid_from or self.issued
+        return self.valid_from or self.issued or dt.date.min
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -75,6 +75,13 @@ class Clause:
     # source offset of every character of ``text`` (same length as text), so that any sub-span of
     # the text can be traced back to the file; excluded from equality/hash for speed.
     offsets: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    # every unit the clause's agency notes name, in printed order, with its role: "lead" (牵头, or first listed
+    # where the document says the first leads), "responsible" or "support" (配合/参与). ``agencies`` holds the names.
+    agency_roles: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def lead_agencies(self) -> tuple[str, ...]:
+        return tuple(n for n, r in self.agency_roles if r == "lead")
 
     def source_span(self, start: int, end: int) -> Span:
         """Source-file span covering ``text[start:end]``."""
@@ -92,6 +99,7 @@ class Clause:
             "heading": self.heading,
             "text": self.text,
             "agencies": list(self.agencies),
+            "agency_roles": [{"name": n, "role": r} for n, r in self.agency_roles],
             "source_path": self.source_path,
             "span": {"start": self.span.start, "end": self.span.end},
             "order": self.order,
@@ -127,7 +135,9 @@ class ParsedDocument:
     document: Document
     clauses: tuple[Clause, ...]
     boilerplate: tuple[Boilerplate, ...]
-    text: str  # the decoded source file
+    text: str  # the decoded source file (or, for converted formats, the stored converted text)
+    warnings: tuple[str, ...] = ()  # what the parser could not find (title, 文号, date…): reported, never fatal
+    agency_notes: int = 0  # agency notes and agency-table rows found in the text
 
 
 @dataclass(frozen=True, slots=True)
