@@ -183,6 +183,19 @@ def _paragraphs(
     short_main, short_box, box_min, very_short = (
         SHORT_LINE_MAIN * scale, SHORT_LINE_BOX * scale, BOX_LINE_MIN * scale, VERY_SHORT_LINE * scale,
     )
+    nums = [rules.match_numbering(ln.chars) for ln in lines]
+
+    def confirmed(k: int, n: rules.Numbering) -> bool:
+        """A marker out of sequence is taken when the next marker of its style continues from it and it does
+        not go backwards: items lost in conversion must not demote every later item."""
+        if n.value <= seq.last.get(n.level, 0):
+            return False
+        for j in range(k + 1, min(len(lines), k + 80)):
+            m = nums[j]
+            if m is not None and m.style == n.style:
+                return m.value == n.value + 1
+        return False
+
     for k, line in enumerate(lines):
         if absorb and current is not None and current.kind == "attachment":
             current.lines.append(line)
@@ -209,8 +222,8 @@ def _paragraphs(
             # two main-width lines in a row cannot be box text (box lines run ~37 wide): the box is over
             if all(short_main <= ln.width < box_min for ln in (line, lines[k + 1])):
                 in_box = False
-        numbering = rules.match_numbering(line.chars)
-        if numbering and not seq.accepts(numbering):
+        numbering = nums[k]
+        if numbering and not seq.accepts(numbering) and not confirmed(k, numbering):
             numbering = None
         if current is None or paragraph_lines or current.kind in ("tabrows", "attachment"):
             starts = True
@@ -501,6 +514,7 @@ class _EmitState:
     def __init__(self) -> None:
         self.lead_first = False  # a note said "列第一位者为牵头单位，下同": it holds from there on
         self.notes = 0
+        self.header: list[str] | None = None  # the last table header, for a table split by section rows
 
 
 def _clause_agencies(text: str, state: _EmitState) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -521,7 +535,12 @@ def _emit_tabrows(child: _Node, doc_id: str, source_path: str, segs: tuple[str, 
     lines = [ln for p in child.paras for ln in p.lines]
     header_idx = next((i for i, ln in enumerate(lines) if "\t" in ln.chars), 0)
     header = [c for c, _ in _cells(lines[header_idx])]
+    continued = False
+    if header and header[0].strip().isdigit() and state.header and len(state.header) == len(header):
+        header, header_idx, continued = state.header, -1, True  # rows of a table split by its section rows
     cols = _agency_columns(header)
+    if not continued:
+        state.header = header
 
     def make(clause_id, kind, number, spath, heading, text, offs, names=(), roles=()):
         out.append(
@@ -548,8 +567,9 @@ def _emit_tabrows(child: _Node, doc_id: str, source_path: str, segs: tuple[str, 
         text, offs = joined(lines)
         make(base, "table", None, section_path, None, text, offs)
         return
-    text, offs = joined(lines[: header_idx + 1])
-    make(base, "table", None, section_path, None, text, offs)
+    if not continued:
+        text, offs = joined(lines[: header_idx + 1])
+        make(base, "table", None, section_path, None, text, offs)
     group: str | None = None
     used: set[str] = set()
     for k, ln in enumerate(lines[header_idx + 1 :], 1):
@@ -867,6 +887,14 @@ def _find_attachments(lines: list[_Line], first_heading: int, skip: set[int]) ->
                 if rules.looks_like_title(nxt):
                     break
         out[ln.no] = n
+    # a marker followed shortly by another with the same number lists the attachment; the second begins it
+    nos = sorted(out)
+    for a, b in zip(nos, nos[1:]):
+        ma, mb = _ATTACHMENT_RE.match(lines[a].chars), _ATTACHMENT_RE.match(lines[b].chars)
+        if ma and mb and (ma.group(1) or "1") == (mb.group(1) or "1"):
+            between = [ln for ln in content if a < ln.no < b]
+            if len(between) <= 6:
+                del out[a]
     return out
 
 

@@ -362,15 +362,13 @@ def _names(chunk: str) -> list[str] | None:
 
 def parse_agency_note(inner: str) -> tuple[tuple[tuple[str, str], ...], bool] | None:
     """The units a bracketed note names, with roles, and whether it makes the first unit the lead;
-    None when the bracket is not an agency note (an explanation, an abbreviation, a reference)."""
+    None when the bracket is not an agency note (an explanation, an abbreviation, a reference).
+
+    The first part must name units; later parts that do not (``以下均需试点城市政府落实，不再列出``) are the
+    note's own explanation and are skipped."""
     entries: list[tuple[str, str]] = []
     lead_first = False
     for part in _split_top(inner, "；;。"):
-        if _LEAD_FIRST_RE.search(part):
-            lead_first = True
-            continue
-        if part in ("下同", "以下同", "下同。"):
-            continue
         m = _ROLE_LABEL_RE.match(part)
         if m:  # a labelled list names units by definition: take them as printed
             names = [n for n in (re.sub(r"\s+", "", x).removesuffix("等") for x in _split_top(part[m.end() :], "、，,")) if n]
@@ -378,31 +376,58 @@ def parse_agency_note(inner: str) -> tuple[tuple[tuple[str, str], ...], bool] | 
                 return None
             entries += [(n, _role_for(m.group("label"))) for n in names]
             continue
+        pending: list[str] = []  # units listed before the verb they share (A、B，C按职责分工负责)
+        ok = True
         found_any = False
-        for clause in _split_top(part, "，,"):
-            v = _VERB_RE.search(clause)
-            if v is None or v.start() == 0:
+        for chunk in _split_top(part, "，,"):
+            if _LEAD_FIRST_RE.search(chunk):
+                lead_first = True
+                continue
+            if chunk in ("下同", "以下同"):
+                continue
+            v = _VERB_RE.search(chunk)
+            if v is None:
+                names = _names(chunk)
+                if names is not None and not found_any:
+                    pending += names
+                    continue
                 if found_any:
-                    continue  # trailing words of the last unit's duty (…负责落实，加强督导)
-                return None
-            head = clause[: v.start()]
+                    break  # trailing words of the last unit's duty (…负责落实，加强督导)
+                ok = False
+                break
+            if v.start() == 0:
+                if found_any or pending:
+                    if pending:
+                        entries += [(n, _role_for(v.group(0))) for n in pending]
+                        pending = []
+                        found_any = True
+                    continue
+                ok = False
+                break
+            head = chunk[: v.start()]
             other = None
             if "会同" in v.group(0):  # A会同B负责
-                rest = clause[v.end() :]
+                rest = chunk[v.end() :]
                 v2 = _VERB_RE.search(rest)
                 if v2 and v2.start() > 0:
                     other = rest[: v2.start()]
             names = _names(head)
             if names is None:
-                return None
+                if found_any:
+                    break
+                ok = False
+                break
             role = _role_for(v.group(0))
-            entries += [(n, role) for n in names]
+            entries += [(n, role) for n in pending + names]
+            pending = []
             if other:
                 more = _names(other)
                 if more:
                     entries += [(n, SUPPORT) for n in more]
             found_any = True
-        if not found_any:
+        if not ok or (not found_any and not lead_first):
+            if entries:
+                continue  # an explanation after the units
             return None
     if not entries:
         return None
