@@ -27,9 +27,9 @@ def _settings():
 
 
 def _load_corpus(settings):
-    from policyqa.corpus import load_corpus
+    from policyqa.ingest.library import load_all
 
-    corpus = load_corpus(settings.corpus_dir)
+    corpus = load_all(settings.corpus_dir, settings.data_dir, settings.registry_url)
     for e in corpus.errors:
         err.print(f"[yellow]skipped[/yellow] {e}")
     if not corpus.documents:
@@ -65,6 +65,69 @@ def corpus(as_json: bool = typer.Option(False, "--json", help="print every claus
             ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
         )
     Console().print(table)
+
+
+def _library(settings):
+    from policyqa.ingest.library import Library
+
+    return Library(settings.data_dir, seeds_dir=settings.corpus_dir, registry_url=settings.registry_url)
+
+
+def _rebuild_index(settings) -> None:
+    """Rebuild the persisted index through the engine (its vector cache embeds only new passages)."""
+    eng = _engine(settings)
+    path = eng.build()
+    err.print(f"index rebuilt: {path}")
+
+
+@app.command()
+def add(
+    paths: list[Path] = typer.Argument(..., help="documents: HTML, PDF (scans by OCR), DOCX, DOC/WPS, Markdown, text"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per file"),
+    reindex: bool = typer.Option(True, "--index/--no-index", help="rebuild the index after adding"),
+) -> None:
+    """Add documents: parse each, store it with its report under QA_DATA_DIR, update the index."""
+    settings = _settings()
+    lib = _library(settings)
+    seeds = lib._seed_ids()
+    results = [lib.add(p, seed_ids=seeds) for p in paths]
+    if reindex and any(r.status in ("added", "updated") for r in results):
+        _rebuild_index(settings)
+    if as_json:
+        for r in results:
+            print(json.dumps(r.to_dict(), ensure_ascii=False))
+    else:
+        console = Console()
+        for r in results:
+            if r.ok:
+                console.print(
+                    f"[green]{r.status}[/green] {r.file} → {r.doc_id}  《{r.title}》{r.doc_number or ''}  clauses {r.clauses}, "
+                    f"agency notes {r.agency_notes_found}, agencies {r.agency_names_extracted}", markup=True,
+                )
+                for w in r.warnings:
+                    console.print(f"  warning: {w}", style="yellow", markup=False)
+            else:
+                console.print(f"[red]error[/red] {r.file}: {r.error}")
+    raise typer.Exit(0 if all(r.ok for r in results) else 1)
+
+
+@app.command()
+def remove(
+    doc_id: str = typer.Argument(..., help="the doc_id qa add printed"),
+    reindex: bool = typer.Option(True, "--index/--no-index", help="rebuild the index after removing"),
+) -> None:
+    """Remove an added document (the package's own documents cannot be removed)."""
+    from policyqa.ingest.library import LibraryError
+
+    settings = _settings()
+    try:
+        _library(settings).remove(doc_id)
+    except LibraryError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    err.print(f"removed {doc_id}")
+    if reindex:
+        _rebuild_index(settings)
 
 
 def _engine(settings, mode: str | None = None):

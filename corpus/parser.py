@@ -704,6 +704,8 @@ def _date_of(chars: str):
 
 
 def _is_web(chars: str) -> bool:
+    if re.search(r"\.(?:pdf|docx?|xlsx?|wps|ofd|zip|rar|et)$", chars, re.I) and len(chars) <= 120 and "。" not in chars:
+        return True  # a link to the file itself or an attachment: 【原文下载】…通知.pdf
     return bool(_WEB_RE.search(chars)) and not rules.ends_sentence(chars.rstrip("）)")) or bool(
         re.match(r"^(?:扫一扫|【|当前位置|分享到|打印本页|关闭窗口)", chars)
     )

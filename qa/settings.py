@@ -66,4 +66,6 @@ class Settings(BaseSettings):
             translate_english=self.translate_english,
             query_cache_size=self.query_cache,
             encoder_concurrency=self.encoder_concurrency,
+            data_dir=self.data_dir,
+            registry_url=self.registry_url,
         )
