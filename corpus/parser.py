@@ -37,6 +37,7 @@ BOILERPLATE_KINDS = (
     "markup",  # Markdown '#' and '**'
     "web",  # page furniture and scraper headers: 当前位置, 分享到, 扫一扫, 【原文下载】, 索引号/发布日期 tables, links
     "doc_number",  # a 文号 on a line of its own
+    "contact",  # （联系人：…，联系电话：…）
 )
 
 _WS = " \u3000\t\r\ufeff\u00a0\u2002\u2003\u2009\u200b\u3164"
@@ -102,9 +103,10 @@ def _split_lines(text: str) -> list[_Line]:
             page_marks.append(Span(pos + tail_page.start(), pos + tail_page.end()))
         kept = [(i, ch) for i, ch in enumerate(raw) if keep[i]]
         # strip outer whitespace of the kept characters (&emsp;, &nbsp; and ideographic spaces included)
-        while kept and kept[0][1] in _WS:
+        ws = _WS.replace("\t", "") if "\t" in raw.strip(_WS) else _WS  # a table row keeps its empty leading cells
+        while kept and kept[0][1] in ws:
             kept.pop(0)
-        while kept and kept[-1][1] in _WS:
+        while kept and kept[-1][1] in ws:
             kept.pop()
         chars = "".join(ch for _, ch in kept)
         offs = [pos + i for i, _ in kept]
@@ -572,6 +574,8 @@ def _emit_tabrows(child: _Node, doc_id: str, source_path: str, segs: tuple[str, 
         make(base, "table", None, section_path, None, text, offs)
     group: str | None = None
     used: set[str] = set()
+    last_agency_cells: dict[int, str] = {}
+    last_row: list | None = None
     for k, ln in enumerate(lines[header_idx + 1 :], 1):
         cells = _cells(ln)
         filled = [c for c, _ in cells if c.strip()]
@@ -582,18 +586,29 @@ def _emit_tabrows(child: _Node, doc_id: str, source_path: str, segs: tuple[str, 
             continue
         entries: list[tuple[str, str]] = []
         for i, role in cols.items():
-            if i < len(cells):
-                for name in re.split(r"[、，,；;\s]+", cells[i][0]):
+            value = cells[i][0] if i < len(cells) else ""
+            if not value.strip() and cells[0][0].strip() == "" and i in last_agency_cells:
+                value = last_agency_cells[i]  # a merged cell from the row above (the same task continues)
+            elif value.strip():
+                last_agency_cells[i] = value
+            for name in re.split(r"[、，,；;\s]+", value):
                     name = name.strip("。.")
-                    if name and name not in ("—", "-", "/", "无") and name not in [n for n, _ in entries]:
+                    if name and name not in ("—", "-", "/", "无", "／") and name not in [n for n, _ in entries]:
                         entries.append((name, role))
         number = cells[0][0].strip() if cells[0][0].strip().isdigit() else None
-        seg = f"r{number}" if number else f"r{k}"
+        heading = next((c for c, _ in cells if c.strip() and not c.strip().isdigit()), None)
+        heading = heading if heading and len(heading) <= 40 else None
+        if number is None and not cells[0][0].strip() and last_row is not None:
+            # a row continuing the task above (its number and title cells merged downwards)
+            number, heading = last_row[0], last_row[1]
+            last_row[2] += 1
+            seg = f"r{number}-{last_row[2]}"
+        else:
+            seg = f"r{number}" if number else f"r{k}"
+            last_row = [number, heading, 1] if number else None
         while seg in used:
             seg += "b"
         used.add(seg)
-        heading = next((c for c, _ in cells if c.strip() and not c.strip().isdigit()), None)
-        heading = heading if heading and len(heading) <= 40 else None
         if entries:
             state.notes += 1
         make(f"{base}.{seg}", "clause", number, section_path + ((group,) if group else ()), heading, ln.chars, ln.offs,
@@ -720,6 +735,14 @@ def _is_signature_line(chars: str) -> bool:
     return all(rules.looks_like_agency(x) or x.endswith("文件") for x in parts)
 
 
+_CONTACT_RE = re.compile(r"联系人[:：]|联系电话[:：]|联系方式[:：]|传真[:：]|邮编[:：]")
+
+
+def _signature_names(chars: str) -> list[str]:
+    """A signature line may print several units side by side, separated by spaces."""
+    return [x for x in re.split(r"[\s\u3000\u00a0\u2003]{2,}|[\s\u3000\u00a0\u2003]+(?=\S{4,})", chars.strip()) if x]
+
+
 def _classify_matter(lines: list[_Line], first_heading: int, hints: dict[str, str]) -> _Matter:
     """Sort the lines before the first heading into boilerplate kinds, the title and the notice."""
     m = _Matter()
@@ -794,7 +817,7 @@ def _classify_matter(lines: list[_Line], first_heading: int, hints: dict[str, st
             while j >= 0 and content[j].no not in m.skip and _is_signature_line(content[j].chars) and content[j].no not in title_nos:
                 if m.title_line is not None and content[j].no > m.title_line:
                     break
-                m.issuers.insert(0, re.sub(r"\s+", "", content[j].chars))
+                m.issuers[0:0] = _signature_names(content[j].chars)
                 m.notice = [x for x in m.notice if x.no != content[j].no]
                 bp("issuers", content[j])
                 j -= 1
@@ -813,8 +836,10 @@ def _classify_matter(lines: list[_Line], first_heading: int, hints: dict[str, st
             in_notice = True
             m.notice.append(ln)
             m.skip.add(ln.no)
+        elif _CONTACT_RE.search(flat):
+            bp("contact", ln)
         elif in_notice:
-            m.issuers.append(flat)  # names printed under the notice: the issuing agencies
+            m.issuers += _signature_names(c)  # names printed under the notice: the issuing agencies
             bp("issuers", ln)
         elif _is_notice_title(c) or (m.title_line is not None and ln.no < m.title_line):
             bp("notice_title", ln)
@@ -854,7 +879,7 @@ def _classify_tail(lines: list[_Line], m: _Matter, first_heading: int) -> None:
             m.skip.add(ln.no)
             j = idx - 1
             while j >= 0 and idx - j <= 10 and body[j].no not in m.skip and _is_signature_line(body[j].chars):
-                m.tail_issuers.insert(0, re.sub(r"\s+", "", body[j].chars))
+                m.tail_issuers[0:0] = _signature_names(body[j].chars)
                 m.boilerplate.append(Boilerplate("issuers", _line_span(body[j])))
                 m.skip.add(body[j].no)
                 j -= 1

@@ -369,16 +369,39 @@ def _table(node, w: _HtmlWriter) -> None:
                 w.newline()
         return
     w.newline()
+    # lay the cells on a grid so every column keeps its meaning: a cell spanning rows (rowspan) leaves an empty
+    # cell in the rows below, one spanning columns (colspan) empty cells to its right
+    carry: dict[int, int] = {}  # column → rows still covered by a cell from above
     for cells in cells_per_row:
         texts: list[str] = []
+        col = 0
         for c in cells:
+            while carry.get(col, 0) > 0:
+                texts.append("")
+                carry[col] -= 1
+                col += 1
             t = _cell_text(c).replace("\t", " ")
-            span = int(c.attributes.get("colspan") or 1) if str(c.attributes.get("colspan") or "1").isdigit() else 1
-            texts.append(t)
-            texts += [""] * 0 if span <= 1 else []
-        if any(t for t in texts):
-            w.lines.append("\t".join(texts) if len([t for t in texts if t]) > 1 else next(t for t in texts if t))
+            cs = _span(c, "colspan")
+            rs = _span(c, "rowspan")
+            for k in range(cs):
+                texts.append(t if k == 0 else "")
+                if rs > 1:
+                    carry[col] = rs - 1
+                col += 1
+        while any(carry.get(k, 0) > 0 for k in range(col, col + 50)):
+            if carry.get(col, 0) > 0:
+                carry[col] -= 1
+            texts.append("")
+            col += 1
+        filled = [t for t in texts if t]
+        if filled:
+            w.lines.append("\t".join(texts).rstrip("\t") if len(filled) > 1 else filled[0])
     w.newline()
+
+
+def _span(cell, attr: str) -> int:
+    v = str(cell.attributes.get(attr) or "1").strip()
+    return max(1, min(int(v), 100)) if v.isdigit() else 1
 
 
 def _closest_table(node):
