@@ -1,50 +1,123 @@
-"""What kind of question is asked: agency, support, fact, or general. Small, explicit rules."""
+"""What kind of question is asked: agency, support, fact or general.
+
+A small linear model over the question's character uni- and bigrams, its English words and word pairs,
+and four general cues (the ways both languages ask "who is responsible", "how many / when", "what support"
+and "what target"). Fitted on the dev half only (`python -m policyqa.eval.fit`), stored as plain JSON
+coefficients in `qa/data/intent.json`; without that file the cues decide alone.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
 INTENTS = ("agency", "support", "fact", "general")
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "intent.json"
 
-_AGENCY = re.compile(
-    r"哪(?:个|些|几个|几家|家)(?:部门|单位|机构|局|委|办)|什么部门|哪家单位|哪家管|"
-    r"谁负责|谁来|谁管|谁在|由谁|是谁|归哪|找谁|找哪|牵头|责任单位|主管部门|负责部门|在管|在抓|"
-    r"(?:局|委|办|部门|单位|政府)(?:还是[^？?]*)?负责[？?]?$|负责哪些|管哪些|管什么|职责|"
-    r"\bwhich (?:agency|agencies|department|departments|bureau|bureaus|body|bodies|office|offices|authority|authorities|government)\b|"
-    r"\bwho (?:is|are) (?:responsible|in charge)|\bwho (?:handles|leads|runs|oversees|manages|is behind)\b|\bresponsible for\b|\bin charge of\b",
-    re.I,
-)
-# strong cues of a question about a number or a date win over support words (融资额占比 is a figure)
-_FACT_STRONG = re.compile(
-    r"多少|几个|几家|几项|几条|多大|比重|比例|占比|份额|什么时候|何时|哪一年|哪年|哪天|哪一天|几月|日期|有效期|到期|截止|"
-    r"\bhow (?:many|much|long)\b|\bwhen\b|\bwhat year\b|\bwhat date\b|\bpercent\w*|\buntil\b|\bexpire\w*",
-    re.I,
-)
-_SUPPORT = re.compile(
-    r"支持|补贴|补助|奖励|奖补|扶持|资助|申请|贷款|贷|贴息|融资|减免|免征|抵扣|优惠|税费|资金|券|能不能享受|享受|有没有政策|政策红利|便利|方便|"
-    r"\b(?:subsid\w*|grants?|support\w*|funding|fund|loans?|borrow\w*|incentives?|rewards?|vouchers?|tax (?:relief|break|exemption)s?|"
-    r"financ\w*|apply|eligible|benefits?|help)\b",
-    re.I,
-)
-_FACT = re.compile(r"目标|指标|达到|规模|数量|\btargets?\b|\bshare\b|\bvalid\b|\bdate\b|\bgoals?\b", re.I)
+# General question cues (interrogatives and the words policy questions use for each kind) — features of
+# the model, never a decision on their own when the model is present.
+CUES = {
+    "agency": re.compile(
+        r"哪(?:个|些|几个|几家|家)(?:部门|单位|机构|局|委|办)|什么部门|谁负责|谁来|谁管|由谁|是谁|归哪|找谁|找哪|牵头|"
+        r"责任单位|主管部门|负责部门|负责哪些|管哪些|管什么|职责|"
+        r"\bwhich (?:agency|agencies|department|departments|bureau|bureaus|body|bodies|office|offices|authority|authorities)\b|"
+        r"\bwho (?:is|are) (?:responsible|in charge)|\bwho (?:handles|leads|runs|oversees|manages)\b|\bresponsible for\b|\bin charge of\b",
+        re.I,
+    ),
+    "figure": re.compile(
+        r"多少|几个|几家|几项|多大|比重|比例|占比|什么时候|何时|哪一年|哪年|哪天|几月|日期|有效期|到期|截止|"
+        r"\bhow (?:many|much|long)\b|\bwhen\b|\bwhat year\b|\bwhat date\b|\bpercent\w*|\buntil\b|\bexpire\w*",
+        re.I,
+    ),
+    "support": re.compile(
+        r"支持|补贴|补助|奖励|奖补|扶持|资助|申请|贷款|贴息|融资|减免|免征|优惠|资金|券|享受|有没有政策|便利|"
+        r"\b(?:subsid\w*|grants?|support\w*|funding|fund|loans?|incentives?|rewards?|vouchers?|tax (?:relief|break|exemption)s?|"
+        r"financ\w*|apply|eligible|benefits?|help)\b",
+        re.I,
+    ),
+    "target": re.compile(r"目标|指标|达到|规模|数量|\btargets?\b|\bshare\b|\bgoals?\b", re.I),
+}
 
 
-def classify_intent(question: str) -> str:
-    """Agency, then figures and dates, then support, then other facts; anything else is general."""
-    if _AGENCY.search(question):
+def cue_intent(text: str) -> str:
+    """The cues alone: agency, then figures and dates, then support, then targets; else general."""
+    if CUES["agency"].search(text):
         return "agency"
-    if _FACT_STRONG.search(question):
+    if CUES["figure"].search(text):
         return "fact"
-    if _SUPPORT.search(question):
+    if CUES["support"].search(text):
         return "support"
-    if _FACT.search(question):
+    if CUES["target"].search(text):
         return "fact"
     return "general"
 
 
-_REVERSE = re.compile(r"负责哪些|负责什么|管哪些|管什么|有哪些职责|职责|\bwhat (?:is|are|does)\b.*\b(?:responsible for|in charge of|do)\b", re.I)
+def features(text: str) -> set[str]:
+    """Binary features of a (normalised) question."""
+    t = re.sub(r"\s+", " ", text.lower()).strip()
+    out = {f"c:{ch}" for ch in t if not ch.isspace()}
+    out.update(f"c:{t[i:i + 2]}" for i in range(len(t) - 1) if not t[i:i + 2].isspace())
+    words = re.findall(r"[a-z]{2,}", t)
+    out.update(f"w:{w}" for w in words)
+    out.update(f"w:{a} {b}" for a, b in zip(words, words[1:]))
+    out.update(f"cue:{name}" for name, rx in CUES.items() if rx.search(text))
+    out.add(f"rule:{cue_intent(text)}")
+    return out
+
+
+@dataclass(frozen=True)
+class IntentModel:
+    classes: tuple[str, ...] = INTENTS
+    intercept: tuple[float, ...] = ()
+    weights: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> "IntentModel":
+        if not path.exists():
+            return cls()
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls(tuple(raw["classes"]), tuple(raw["intercept"]), {k: tuple(v) for k, v in raw["weights"].items()})
+
+    def classify(self, text: str) -> tuple[str, tuple[tuple[str, float], ...]]:
+        """(intent, probability of each intent)."""
+        if not self.weights:
+            intent = cue_intent(text)
+            return intent, tuple((c, float(c == intent)) for c in self.classes)
+        z = list(self.intercept)
+        for f in features(text):
+            w = self.weights.get(f)
+            if w:
+                z = [a + b for a, b in zip(z, w)]
+        m = max(z)
+        e = [math.exp(v - m) for v in z]
+        s = sum(e)
+        probs = tuple((c, round(v / s, 4)) for c, v in zip(self.classes, e))
+        return max(probs, key=lambda p: p[1])[0], probs
+
+
+def classify_intent(question: str) -> str:
+    """The default model's intent for a question (normalised text expected)."""
+    return _default().classify(question)[0]
+
+
+_DEFAULT: IntentModel | None = None
+
+
+def _default() -> IntentModel:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = IntentModel.load()
+    return _DEFAULT
+
+
+_REVERSE = re.compile(
+    r"负责哪些|负责什么|管哪些|管什么|有哪些职责|职责|\bwhat (?:is|are|does)\b.*\b(?:responsible for|in charge of|do)\b", re.I
+)
 
 
 def asks_what_agency_does(question: str) -> bool:
-    """'市民政局负责哪些事?' — the reverse of an agency question."""
+    """'市民政局负责哪些事?' — the reverse of an agency question (asked with an agency named)."""
     return bool(_REVERSE.search(question))

@@ -1,0 +1,187 @@
+"""Fit the answer layer's two small models on the dev half only, and store them as JSON data.
+
+    .venv/bin/python -m policyqa.eval.fit            # engine as served (settings: QA_MODE, QA_MODEL…)
+
+* Intent: multinomial logistic regression over the features of `qa.intent.features` → `qa/data/intent.json`.
+* Answerability: logistic regression over `qa.judge` evidence, one model over the lexical features (fitted
+  on lexical-mode retrieval) and one adding the dense similarities (fitted on hybrid retrieval, when the
+  model is available) → `qa/data/judge.json`. The operating point is chosen on the risk–coverage curve
+  of out-of-fold (5-fold, 5 repeats) probabilities on dev: the threshold that refuses most unanswerable
+  questions while wrongly refusing at most `MAX_ANSWERABLE_REFUSED` of the answerable ones.
+
+The test half is never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+
+from policyqa.qa.intent import DEFAULT_PATH as INTENT_PATH
+from policyqa.qa.intent import INTENTS, features
+from policyqa.qa.judge import DEFAULT_PATH as JUDGE_PATH
+from policyqa.qa.judge import FEATURES_DENSE, FEATURES_LEXICAL, LinearModel
+
+from .dataset import Question, load_questions
+
+MAX_ANSWERABLE_REFUSED = 0.04  # on dev, out of fold; the target on unseen questions is ≤ 0.05
+C_JUDGE = 0.3  # chosen on dev out of fold among 0.3, 1, 3
+C_INTENT = 3.0
+
+
+def fit_intent(questions: list[Question], normalise) -> dict:
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    X = [{f: 1 for f in features(normalise(q.question))} for q in questions]
+    y = [q.intent for q in questions]
+    vec = DictVectorizer()
+    M = vec.fit_transform(X)
+    clf = LogisticRegression(C=C_INTENT, max_iter=5000)
+    oof = cross_val_predict(clf, M, y, cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    clf.fit(M, y)
+    classes = list(clf.classes_)
+    assert set(classes) == set(INTENTS)
+    weights = {}
+    for j, name in enumerate(vec.feature_names_):
+        w = [round(float(clf.coef_[i, j]), 4) for i in range(len(classes))]
+        if any(abs(v) >= 1e-4 for v in w):
+            weights[name] = w
+    return {
+        "_comment": "Intent model fitted on the dev half only by policyqa.eval.fit; features in qa.intent.features.",
+        "fitted": dt.date.today().isoformat(),
+        "questions": len(questions),
+        "cv_accuracy_dev": round(float(np.mean(np.array(oof) == np.array(y))), 4),
+        "classes": classes,
+        "intercept": [round(float(v), 4) for v in clf.intercept_],
+        "weights": weights,
+    }
+
+
+def risk_coverage(p: np.ndarray, answerable: np.ndarray, forced_refusal: np.ndarray) -> list[dict]:
+    """For each threshold: share of answerable questions answered, share of unanswerable refused."""
+    points = []
+    for t in sorted({0.0, *np.round(p, 4).tolist(), 1.01}):
+        answered = (p >= t) & ~forced_refusal
+        points.append({
+            "threshold": float(t),
+            "answerable_answered": float(answered[answerable].mean()) if answerable.any() else 0.0,
+            "unanswerable_refused": float((~answered)[~answerable].mean()) if (~answerable).any() else 0.0,
+        })
+    return points
+
+
+def choose_threshold(points: list[dict], max_refused: float = MAX_ANSWERABLE_REFUSED) -> dict:
+    ok = [pt for pt in points if 1 - pt["answerable_answered"] <= max_refused + 1e-9]
+    return max(ok, key=lambda pt: (pt["unanswerable_refused"], -pt["threshold"]))
+
+
+def fit_judge(rows: list[tuple[dict, bool, bool]], names: tuple[str, ...]) -> tuple[LinearModel, dict]:
+    """rows: (evidence, answerable, refused by a rule before the model)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    X = np.array([[x[f] for f in names] for x, _, _ in rows], float)
+    y = np.array([a for _, a, _ in rows], bool)
+    forced = np.array([r for _, _, r in rows], bool)
+    use = ~forced  # the model only ever sees questions no rule has refused
+    mean = X[use].mean(axis=0)
+    scale = X[use].std(axis=0)
+    scale[scale == 0] = 1.0
+    Z = (X - mean) / scale
+    oof = np.zeros(len(rows))
+    counts = np.zeros(len(rows))
+    idx = np.flatnonzero(use)
+    cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=5, random_state=0)
+    for tr, te in cv.split(Z[idx], y[idx]):
+        clf = LogisticRegression(C=C_JUDGE, max_iter=5000, class_weight="balanced")
+        clf.fit(Z[idx][tr], y[idx][tr])
+        oof[idx[te]] += clf.predict_proba(Z[idx][te])[:, 1]
+        counts[idx[te]] += 1
+    oof = np.where(counts > 0, oof / np.maximum(counts, 1), 0.0)
+    points = risk_coverage(oof, y, forced)
+    chosen = choose_threshold(points)
+    clf = LogisticRegression(C=C_JUDGE, max_iter=5000, class_weight="balanced")
+    clf.fit(Z[use], y[use])
+    model = LinearModel(
+        names, tuple(round(float(v), 6) for v in mean), tuple(round(float(v), 6) for v in scale),
+        tuple(round(float(v), 6) for v in clf.coef_[0]), round(float(clf.intercept_[0]), 6), chosen["threshold"],
+    )
+    return model, {"questions": len(rows), "oof_operating_point": chosen, "oof_curve": points}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--split", default="dev", choices=["dev"], help="fitting reads the dev half only")
+    ap.add_argument("--skip-intent", action="store_true")
+    args = ap.parse_args(argv)
+
+    from policyqa.qa.analysis import normalise
+    from policyqa.qa.engine import Engine, EngineConfig
+    from policyqa.qa.settings import Settings
+
+    questions = load_questions(split=args.split)
+    if not args.skip_intent:
+        intent = fit_intent(questions, normalise)
+        INTENT_PATH.write_text(json.dumps(intent, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        print(f"intent: dev cross-validated accuracy {intent['cv_accuracy_dev']} → {INTENT_PATH}")
+
+    s = Settings()
+    config = s.engine_config() if hasattr(s, "engine_config") else EngineConfig(
+        corpus_dir=s.corpus_dir, index_dir=s.index_dir, model=s.model, mode=s.mode, faiss_index=s.faiss_index,
+        passage_max_chars=s.passage_max_chars, model_download=s.model_download, translate_english=s.translate_english,
+    )
+    engine = Engine(config)
+    loaded = engine.warm_up(build_if_missing=True)
+    answerer, searcher = loaded.answerer, loaded.searcher
+    if not args.skip_intent:
+        answerer.analyser.intent_model = type(answerer.analyser.intent_model).load()
+    judge = answerer.judge
+
+    def evidence_rows(mode: str) -> list[tuple[dict, bool, bool]]:
+        rows = []
+        for q in questions:
+            aq = answerer.analyse(searcher, q.question)
+            if aq.reverse_agency:
+                continue  # answered from the directory, never judged
+            hits = list(searcher.search(aq, top_k=10, mode=mode).hits)
+            forced = bool(aq.places or aq.other_documents or not hits)
+            x, _ = judge.evidence(aq, hits) if hits else ({f: 0.0 for f in FEATURES_DENSE}, ())
+            if mode == "lexical":
+                x = {f: x[f] for f in FEATURES_LEXICAL}
+            rows.append((x, q.answerable, forced))
+        return rows
+
+    out = {
+        "_comment": "Answerability models fitted on the dev half only by policyqa.eval.fit (logistic regression on "
+        "standardised evidence; threshold from the out-of-fold risk-coverage curve on dev).",
+        "fitted": dt.date.today().isoformat(),
+        "max_answerable_refused_dev": MAX_ANSWERABLE_REFUSED,
+        "models": {},
+        "fit": {},
+    }
+    lex_rows = evidence_rows("lexical")
+    model, info = fit_judge(lex_rows, FEATURES_LEXICAL)
+    out["models"]["lexical"] = model.to_dict()
+    out["fit"]["lexical"] = info
+    print(f"lexical judge: {dict(zip(model.features, model.coef))} threshold {model.threshold} → {info['oof_operating_point']}")
+    if searcher.dense_available:
+        hy_rows = evidence_rows("hybrid")
+        if all("dense1" in x for x, _, forced in hy_rows if not forced):
+            model, info = fit_judge(hy_rows, FEATURES_DENSE)
+            out["models"]["dense"] = model.to_dict()
+            out["fit"]["dense"] = info
+            print(f"dense judge: {dict(zip(model.features, model.coef))} threshold {model.threshold} → {info['oof_operating_point']}")
+        else:
+            print("hits carry no dense_sim: dense judge not fitted")
+    JUDGE_PATH.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"written {JUDGE_PATH}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""A question, analysed once: language, normalised text, tokens, intent, translation, what it names.
+
+`Analyser.analyse` is the only place in `qa/` that tokenises a question, translates it or looks for
+the agencies, places and documents it names. Search, the answerability judge and the composition of the
+answer read the frozen record it returns; none of them re-derives any of it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from dataclasses import dataclass
+
+from policyqa.corpus import Corpus
+from policyqa.corpus.rules import normalize
+from policyqa.index.tokenize import JiebaTokenizer, Tokenizer, normalize_for_search
+
+from .agencies import Agency, AgencyDirectory
+from .intent import IntentModel, asks_what_agency_does
+from .scope import ABOUT_DOCUMENT_DATE, asked_kinds, doc_number_key, other_document, same_doc_number, titles_named
+from .translate import QueryTranslator, Translation, _stemmer, cedict_entries, content_words, is_english
+
+_HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+@functools.lru_cache(maxsize=1)
+def _opencc():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def normalise(text: str) -> str:
+    """Traditional → simplified characters (OpenCC t2s), full-width → half-width (NFKC), spaces trimmed."""
+    text = normalize(text).strip()
+    if _HAS_CJK.search(text):
+        text = _opencc().convert(text)
+    return text
+
+
+@dataclass(frozen=True)
+class AnalysedQuestion:
+    raw: str  # as asked
+    text: str  # normalised (simplified, half-width); what search and highlighting read
+    lang: str  # "zh" | "en" (an English question has Latin words and no Chinese characters)
+    tokens: tuple[str, ...]  # keyword-leg (jieba, corpus dictionary) tokens of the text
+    english_words: tuple[str, ...]  # stemmed English content words (English questions)
+    intent: str  # agency | support | fact | general
+    intent_scores: tuple[tuple[str, float], ...]
+    translation: Translation | None  # the Chinese terms an English question is searched as (keyword legs)
+    rendering_tokens: tuple[tuple[str, tuple[str, ...]], ...]  # each Chinese rendering → its keyword tokens
+    agencies: tuple[Agency, ...]  # agencies it names (longest names first)
+    places: tuple[str, ...]  # places it names that the documents never mention
+    other_documents: tuple[str, ...]  # 《titles》 it names that are not among these documents
+    documents: tuple[str, ...]  # doc_ids of these documents it names (title or 文号)
+    asks: frozenset[str]  # kinds of information asked for: amount, share, count, date, procedure
+    about_document_date: bool  # asks when a document was issued, takes effect or expires
+    reverse_agency: bool  # "市民政局负责哪些事" — what an agency it names is responsible for
+
+    @property
+    def english(self) -> bool:
+        return self.lang == "en"
+
+    @property
+    def keyword_text(self) -> str:
+        """What the keyword legs search and sentences are matched against."""
+        return self.translation.text if self.translation else self.text
+
+
+class Analyser:
+    """Built once per corpus; thread-safe."""
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        directory: AgencyDirectory,
+        tokenizer: Tokenizer,
+        intent_model: IntentModel | None = None,
+    ) -> None:
+        self.corpus = corpus
+        self.directory = directory
+        self.tokenizer = tokenizer
+        self.intent_model = intent_model or IntentModel.load()
+        docs = [d.document for d in corpus.documents]
+        self._titles = [(d.doc_id, d.title) for d in docs]
+        self._numbers = [(d.doc_id, k) for d in docs if d.doc_number and (k := doc_number_key(normalize(d.doc_number)))]
+        self._text = "\n".join(normalize_for_search("\n".join([*c.section_path, c.text])) for c in corpus.clauses)
+        self._places = PlaceNames(self._text, tokenizer.jieba() if isinstance(tokenizer, JiebaTokenizer) else None)
+
+    def analyse(self, query: str, translator: QueryTranslator | None = None) -> AnalysedQuestion:
+        text = normalise(query)
+        english = is_english(text)
+        translation = translator.translate(text) if translator and english else None
+        tokens = tuple(self.tokenizer.tokenize(text))
+        words = tuple(content_words(text, _stemmer())) if english else ()
+        intent, scores = self.intent_model.classify(text)
+        titles = titles_named(text)
+        others = tuple(t for t in titles if other_document(f"《{t}》", [t2 for _, t2 in self._titles]))
+        named = [doc for doc, title in self._titles if any(t in title or title in t for t in titles) or title in text]
+        if key := doc_number_key(text):
+            named += [doc for doc, k in self._numbers if same_doc_number(key, k)]
+        places = self._places.foreign_en(text) if english else self._places.foreign(normalize_for_search(text))
+        agencies = tuple(self.directory.find_in(text))
+        return AnalysedQuestion(
+            raw=query,
+            text=text,
+            lang="en" if english else "zh",
+            tokens=tokens,
+            english_words=words,
+            intent=intent,
+            intent_scores=scores,
+            translation=translation,
+            rendering_tokens=tuple(
+                (zh, tuple(self.tokenizer.tokenize(zh)) or (zh,)) for zh in (translation.chinese if translation else ())
+            ),
+            agencies=agencies,
+            places=tuple(dict.fromkeys(places)),
+            other_documents=others,
+            documents=tuple(dict.fromkeys(named)),
+            asks=asked_kinds(text),
+            about_document_date=bool(ABOUT_DOCUMENT_DATE.search(text)) or bool(named),
+            reverse_agency=bool(agencies) and intent == "agency" and asks_what_agency_does(text),
+        )
+
+
+# --- places -------------------------------------------------------------------------------------------
+
+_PLACE_GLOSS = re.compile(r"([A-Z][a-z]+(?: [A-Z][a-z]+)?)\b")
+_PLACE_KIND = re.compile(r"\b(?:city|province|county|district|capital|prefecture|municipality|region|town)\b")
+_PROPER = re.compile(r"^(?:the )?[A-Z]")
+
+
+@functools.lru_cache(maxsize=1)
+def _cedict_places() -> tuple[dict[str, set[str]], frozenset[str], frozenset[str]]:
+    """From CC-CEDICT, once per process: English place name → its Chinese spellings (entries glossed as a
+    city, province…); the English words CEDICT also writes in lower case (ordinary words, not names); and
+    the Chinese headwords whose first gloss is a proper name (香港 'Hong Kong', not 治安 'law and order')."""
+    named: dict[str, set[str]] = {}
+    common: set[str] = set()
+    proper: set[str] = set()
+    for head, defs in cedict_entries():
+        common.update(re.findall(r"\b[a-z]+\b", defs))
+        if _PROPER.match(defs):
+            proper.add(head)
+        m = _PLACE_GLOSS.match(defs)
+        if m and _PLACE_KIND.search(defs):
+            named.setdefault(m.group(1).lower(), set()).add(head)
+    return named, frozenset(common), frozenset(proper)
+
+
+class PlaceNames:
+    """Places a question names that the corpus never mentions: these documents are Shanghai's, so a
+    question about 深圳's subsidies is not theirs to answer.
+
+    Chinese: a word jieba tags as a place (ns) that CC-CEDICT glosses as a proper name — so 治安, which
+    jieba sometimes tags ns, is not a place. English: a capitalised word CC-CEDICT glosses as a city,
+    province, district… whose Chinese spellings the documents never print."""
+
+    def __init__(self, corpus_text: str, tokenizer=None) -> None:
+        self._text = corpus_text
+        self._tokenizer = tokenizer  # a jieba.Tokenizer with the corpus dictionary, or jieba's default
+        self._pos = None
+        self._en: dict[str, str] | None = None
+        self._en_known: set[str] = set()
+        self._common: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+
+    def _posseg(self):
+        with self._lock:
+            if self._pos is None:
+                import jieba.posseg
+
+                self._pos = jieba.posseg.POSTokenizer(self._tokenizer) if self._tokenizer else jieba.posseg.dt
+            return self._pos
+
+    def _english_places(self) -> dict[str, str]:
+        with self._lock:
+            if self._en is None:
+                named, common, _ = _cedict_places()
+                self._en = {
+                    name: sorted(heads)[0]
+                    for name, heads in named.items()
+                    if not (set(name.split()) & common) and not any(h in self._text for h in heads)
+                }
+                self._en_known = set(named)
+                self._common = common
+            return self._en
+
+    def foreign_en(self, query: str) -> list[str]:
+        places = self._english_places()
+        words = re.findall(r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?", query)
+        out = []
+        for w in words:
+            # a two-word name known as a whole (Hong Kong) is judged as a whole, not by its parts
+            cands = (w,) if w.lower() in self._en_known else (w, *w.replace("-", " ").split(" "))
+            for cand in cands:
+                if cand.lower() in places:
+                    rest = [p for p in w.replace("-", " ").split(" ") if p != cand]
+                    out.append(w if cand != w and rest and not (set(map(str.lower, rest)) & self._common) else cand)
+                    break
+        return out
+
+    def foreign(self, query: str) -> list[str]:
+        proper = _cedict_places()[2]
+        return [
+            p.word for p in self._posseg().lcut(query)
+            if p.flag == "ns" and len(p.word) >= 2 and p.word not in self._text and p.word in proper
+        ]
