@@ -43,7 +43,7 @@ BOILERPLATE_KINDS = (
 _WS = " \u3000\t\r\ufeff\u00a0\u2002\u2003\u2009\u200b\u3164"
 _WEB_RE = re.compile(
     r"^(?:【[^】]{1,12}】\s*)+$|^【(?:原文下载|附件下载|下载|打印|关闭|返回)|当前位置|^首页\s*[>›]|分享到|扫一扫|打印本页|关闭窗口|返回顶部|"
-    r"^字号|^【?字体|^\s*[-—>|]+\s*$|https?://|^(?:索\s*引\s*号|主题分类|主\s*题\s*词|统一编号|实施日期|失效日期|文件状态|"
+    r"^字号|^【?字体|^点击查看|^\s*[-—>|]+\s*$|https?://|^(?:索\s*引\s*号|主题分类|主\s*题\s*词|统一编号|实施日期|失效日期|文件状态|"
     r"信息来源|来源|浏览次数|访问量|检索时间|检索关键词|原文链接|发布机构|发布日期|发文机关|发文字号|成文日期|发布单位|"
     r"标\s*题|文\s*号|公开方式|有效性|效力状态|生效日期|所属类别|分类|层级|状态|类型|发布时间)\s*[:：]|^(?:政策解读|相关解读|"
     r"基本信息|相关附件|相关文件|附件下载|相关链接|分享|打印|关闭|责任编辑[:：].*|本文正文由.*|依《中华人民共和国著作权法》.*)$"
@@ -227,7 +227,13 @@ def _paragraphs(
         numbering = nums[k]
         if numbering and not seq.accepts(numbering) and not confirmed(k, numbering):
             numbering = None
-        if current is None or paragraph_lines or current.kind in ("tabrows", "attachment"):
+        if (
+            paragraph_lines and current is not None and current.kind in ("plain", "numbered") and not numbering
+            and len(line.chars) <= 3 and not rules.ends_sentence(current.lines[-1].chars)
+            and not rules.ends_sentence(line.chars.rstrip("。")) is False
+        ):
+            starts = False  # a title broken across two paragraphs (…种类范 / 围)
+        elif current is None or paragraph_lines or current.kind in ("tabrows", "attachment"):
             starts = True
         elif numbering or line.chars.startswith("——") or line.indented:
             starts = True
@@ -448,6 +454,10 @@ def _assign_segments(node: _Node) -> None:
 
 
 def _heading_as_written(node: _Node) -> str:
+    if node.numbering is not None and node.numbering.level == rules.ARTICLE_LEVEL:
+        # an article's path label is its number and its title, if it has one (第五条 企业培育), not its text
+        title, only = rules.split_heading(node.body_text())
+        return f"{node.numbering.marker}{(' ' + title) if title and (only or len(title) <= 20) else ''}"
     return rules.clean_inline(node.paras[0].chars)
 
 
@@ -459,7 +469,7 @@ def _node_text(node: _Node) -> tuple[str, list[int]]:
         if k == 0 and node.numbering is not None:
             cut = len(node.numbering.marker)
             pc, po = pc[cut:], po[cut:]
-            while pc and pc[0] in " \u3000":
+            while pc and pc[0] in _WS:
                 pc, po = pc[1:], po[1:]
         if k > 0:
             chars.append("\n")
@@ -815,8 +825,6 @@ def _classify_matter(lines: list[_Line], first_heading: int, hints: dict[str, st
             # the units printed just above a date sign the notice
             j = content.index(ln) - 1
             while j >= 0 and content[j].no not in m.skip and _is_signature_line(content[j].chars) and content[j].no not in title_nos:
-                if m.title_line is not None and content[j].no > m.title_line:
-                    break
                 m.issuers[0:0] = _signature_names(content[j].chars)
                 m.notice = [x for x in m.notice if x.no != content[j].no]
                 bp("issuers", content[j])

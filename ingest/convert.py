@@ -315,10 +315,19 @@ def _main_node(tree):
     return node
 
 
+def _inside(n, root) -> bool:
+    p = n.parent
+    while p is not None:
+        if p.mem_id == root.mem_id:
+            return True
+        p = p.parent
+    return False
+
+
 def _visible_text(node) -> str:
     out: list[str] = []
     for n in node.traverse(include_text=True):
-        if n.tag == "-text":
+        if n.tag == "-text" and _inside(n, node):
             p = n.parent
             skip = False
             while p is not None and p.mem_id != node.mem_id:
@@ -357,9 +366,10 @@ def _cell_text(cell) -> str:
 
 
 def _table(node, w: _HtmlWriter) -> None:
-    rows = [r for r in node.traverse(include_text=False) if r.tag == "tr" and _closest_table(r).mem_id == node.mem_id]
+    # (selectolax's traverse() runs on into the following siblings: css() keeps to the subtree)
+    rows = [r for r in node.css("tr") if _closest_table(r).mem_id == node.mem_id]
     cells_per_row = [[c for c in r.iter(include_text=False) if c.tag in ("td", "th")] for r in rows]
-    nested = any(t.tag == "table" for t in node.traverse(include_text=False) if t.mem_id != node.mem_id)
+    nested = bool(node.css("table table")) or any(t.mem_id != node.mem_id for t in node.css("table"))
     layout = nested or all(sum(1 for c in cells if _cjk_len(c.text(deep=True)) or c.text(deep=True).strip()) <= 1 for cells in cells_per_row)
     if layout:  # a layout table: its cells are just blocks
         for cells in cells_per_row:
