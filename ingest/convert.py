@@ -114,10 +114,21 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    pua = re.compile(r"[\ue000-\uf8ff]")  # private-use characters: the sign of a wrong Chinese codec
     try:
-        return data.decode("gb18030"), "gb18030"  # a superset of GBK and GB2312
+        gb = data.decode("gb18030")  # a superset of GBK and GB2312
+    except UnicodeDecodeError:
+        gb = None
+    if gb is not None and not pua.search(gb):
+        return gb, "gb18030"
+    try:
+        big5 = data.decode("big5")  # traditional-character text (Hong Kong, Macao, Taiwan)
+        if not pua.search(big5):
+            return big5, "big5"
     except UnicodeDecodeError:
         pass
+    if gb is not None:
+        return gb, "gb18030"
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -184,6 +195,16 @@ def _md_line(line: str, base: int) -> tuple[list[str], list[int]]:
         for i in range(s + 1, e):
             if line[i] == "|" and keep[i]:
                 repl[i] = "\t"
+        for i in range(s, e + 1):  # cell padding
+            if line[i] == "|":
+                j = i - 1
+                while j > s and line[j] == " ":
+                    keep[j] = False
+                    j -= 1
+                j = i + 1
+                while j < e and line[j] == " ":
+                    keep[j] = False
+                    j += 1
     if re.match(r"^\s*([-*_])(\s*\1){2,}\s*$", line):
         drop(0, len(line))  # a horizontal rule
     chars: list[str] = []
@@ -500,9 +521,10 @@ def _clean_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
     split = [[ln.rstrip() for ln in p.replace("\r", "").split("\n")] for p in pages]
     edges: dict[str, int] = {}
     for lines in split:
-        content = [ln for ln in lines if ln.strip()]
-        for ln in set(content[:2] + content[-2:]):
-            edges[_norm_head(ln)] = edges.get(_norm_head(ln), 0) + 1
+        content = [ln for ln in lines if ln.strip() and not _PAGE_NO_RE.match(ln)]
+        for ln in {*content[:1], *content[-1:]}:
+            if not ln.rstrip().endswith(("。", "；", "！", "？", ".", ";")):  # a running head is not a sentence
+                edges[_norm_head(ln)] = edges.get(_norm_head(ln), 0) + 1
     running = {k for k, n in edges.items() if len(split) >= 3 and n >= max(3, 0.5 * len(split)) and len(k) <= 40}
     out: list[str] = []
     starts: list[int] = []
@@ -511,7 +533,7 @@ def _clean_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
         content_idx = [i for i, ln in enumerate(lines) if ln.strip()]
         drop: set[int] = set()
         for i in content_idx[:2] + content_idx[-2:]:
-            if _PAGE_NO_RE.match(lines[i]) or _norm_head(lines[i]) in running:
+            if _PAGE_NO_RE.match(lines[i]) or (_norm_head(lines[i]) in running and not lines[i].rstrip().endswith(("。", "；"))):
                 drop.add(i)
         # page numbers printed mid-stream (—3— inside a sentence wrap) are dropped wherever they stand
         for i in content_idx:
@@ -572,6 +594,8 @@ def _clean_ocr(s: str) -> str:
     cjk = r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef“”‘’、。，：；！？（）《》〔〕【】—…]"
     s = re.sub(rf"(?<={cjk})[ \t]+(?={cjk})", "", s)
     s = re.sub(rf"(?<={cjk})[ \t]+(?=[0-9])|(?<=[0-9])[ \t]+(?={cjk})", "", s)
+    # OCR reads the enumeration comma of a heading (一、) as a comma or a full stop
+    s = re.sub(r"(?m)^([一二三四五六七八九十]{1,3})\s*[,，.．]\s*(?=[\u4e00-\u9fff])", r"\1、", s)
     return s
 
 
