@@ -334,7 +334,7 @@ class _Node:
         return bool(notes) and not text[notes[-1].end :].strip("。.；;，, ")
 
 
-def _build_tree(paras: list[_Para], uses_agencies: bool) -> _Node:
+def _build_tree(paras: list[_Para], uses_agencies: bool, paragraph_lines: bool = False) -> _Node:
     root = _Node(level=0, kind="root")
     stack: list[_Node] = [root]
     last_numbered = max((i for i, p in enumerate(paras) if p.kind == "numbered"), default=-1)
@@ -387,6 +387,15 @@ def _build_tree(paras: list[_Para], uses_agencies: bool) -> _Node:
                 top.paras.append(p)
                 last_content = top
                 continue
+            node = _Node(level=top.level + 0.1, paras=[p], kind="table" if p.kind == "table" else "paragraph")
+            top.children.append(node)
+            last_content = node
+            continue
+        if (
+            paragraph_lines and top.numbering is not None and top.kind == "clause" and not top.heading_only
+            and i <= last_numbered and not (uses_agencies and top.has_agencies())
+        ):
+            # the converter gave real paragraphs: those after an item's own paragraph are its sub-paragraphs
             node = _Node(level=top.level + 0.1, paras=[p], kind="table" if p.kind == "table" else "paragraph")
             top.children.append(node)
             last_content = node
@@ -728,10 +737,15 @@ def _date_of(chars: str):
     return rules.parse_date(chars) or rules.parse_cn_date(chars)
 
 
+_SCRAPER_RE = re.compile(r"^(?:本文正文由|依《中华人民共和国著作权法》|本文(?:转载|来源)自|来源[:：]|原文链接[:：]|本页面由)")
+
+
 def _is_web(chars: str) -> bool:
+    if _SCRAPER_RE.match(chars):
+        return True
     if re.search(r"\.(?:pdf|docx?|xlsx?|wps|ofd|zip|rar|et)$", chars, re.I) and len(chars) <= 120 and "。" not in chars:
         return True  # a link to the file itself or an attachment: 【原文下载】…通知.pdf
-    return bool(_WEB_RE.search(chars)) and not rules.ends_sentence(chars.rstrip("）)")) or bool(
+    return bool(_WEB_RE.search(chars)) and (not rules.ends_sentence(chars.rstrip("）)")) or len(chars) <= 30) or bool(
         re.match(r"^(?:扫一扫|【|当前位置|分享到|打印本页|关闭窗口)", chars)
     )
 
@@ -846,6 +860,8 @@ def _classify_matter(lines: list[_Line], first_heading: int, hints: dict[str, st
             m.skip.add(ln.no)
         elif _CONTACT_RE.search(flat):
             bp("contact", ln)
+        elif in_notice and _is_notice_title(c):
+            bp("notice_title", ln)
         elif in_notice:
             m.issuers += _signature_names(c)  # names printed under the notice: the issuing agencies
             bp("issuers", ln)
@@ -1054,7 +1070,7 @@ def parse_text(
         rules.AGENCY_LIST_RE.search(p.chars) or (rules.find_agency_notes(p.chars) and _closes_with_note(p.chars))
         for p in paras
     )
-    root = _build_tree(paras, uses_agencies)
+    root = _build_tree(paras, uses_agencies, paragraph_lines)
     _merge_single_paragraph_sections(root)
     _assign_segments(root)
 

@@ -296,7 +296,7 @@ _ROLE_LABEL_RE = re.compile(
     r"|责任主体)\s*[:：]\s*"
 )
 _LEAD_FIRST_RE = re.compile(r"(?:列|排|排列)在?(?:第一位|首位)的?(?:者|部门|单位)?为牵头|第一个为牵头|首位为牵头")
-_VERB_RE = re.compile(r"(?:等|按职责分工|按职责|分别|共同|依职责)?(?:牵头|负责|参与|配合|指导|会同|协助|协同|落实)")
+_VERB_RE = re.compile(r"(?:等|按职责分工|按职责|分别|共同|依职责)?(?:牵头|负责(?!人)|参与|配合|指导|会同|协助|协同|落实)")
 AGENCY_SUFFIXES = (
     "部", "委", "局", "厅", "办", "院", "署", "行", "会", "府", "处", "室", "所", "站", "中心", "部门", "单位", "政府",
     "支队", "大队", "总队", "集团", "公司", "街道", "镇", "乡", "组", "团", "联", "协", "社", "馆", "台", "队", "司", "网",
@@ -574,8 +574,10 @@ def parse_validity_loose(text: str, signed: dt.date | None, printed: dt.date | N
     u = _UNTIL_RE.search(text)
     if u:
         until = parse_date(u.group("until"))
-    else:
-        y = _YEARS_RE.search(text)
+    elif m:
+        # 有效期N年 in the sentence that says when it takes effect (not a certificate's validity elsewhere)
+        end = text.find("。", m.end())
+        y = _YEARS_RE.search(text[m.start() : end if end >= 0 else len(text)])
         if y and start:
             try:
                 years = to_int(y.group(1))
