@@ -12,7 +12,7 @@ from collections import deque
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, File, Header, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -147,7 +147,7 @@ class Guard:
             self._record(scope, status, time.perf_counter() - started)
 
     async def _check(self, scope, headers: dict[str, str], receive):
-        cap = self.settings.max_body_bytes
+        cap = self.settings.max_upload_bytes if scope["path"] == "/v1/admin/documents" else self.settings.max_body_bytes
         if scope["method"] == "POST":
             length = headers.get("content-length")
             if length is not None and (not length.isdigit() or int(length) > cap):
@@ -273,6 +273,18 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
     @app.post("/v1/admin/reindex", response_model=ReindexResponse, tags=["admin"], dependencies=[Depends(require_admin)])
     async def reindex():
         return await run_in_threadpool(service.reindex)
+
+    @app.post("/v1/admin/documents", tags=["admin"], dependencies=[Depends(require_admin)])
+    async def add_documents(files: list[UploadFile] = File(..., description="policy documents: HTML, PDF, DOCX, DOC/WPS, Markdown, text")):
+        """Add documents to the running service: parsed, stored with their report, the index rebuilt and swapped in.
+        A file that cannot be read is refused with 422 naming it and the reason; then nothing is added."""
+        payload = [(f.filename or "document", await f.read()) for f in files]
+        return await run_in_threadpool(service.add_documents, payload)
+
+    @app.delete("/v1/admin/documents/{doc_id}", tags=["admin"], dependencies=[Depends(require_admin)])
+    async def remove_document(doc_id: str):
+        """Remove an added document; the package's own documents cannot be removed."""
+        return await run_in_threadpool(service.remove_document, doc_id)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz():

@@ -55,6 +55,10 @@ class BodyTooLarge(DomainError):
     status, code = 413, "body_too_large"
 
 
+class UnreadableDocument(DomainError):
+    status, code = 422, "unreadable_document"
+
+
 class ReindexFailed(DomainError):
     status, code = 500, "reindex_failed"
 

@@ -148,7 +148,7 @@ class Document(BaseModel):
     doc_number: str | None
     issuer: str
     issuers: list[str]
-    issued: dt.date
+    issued: dt.date | None = Field(description="the signing date; null when neither the text nor its page gives one")
     valid_from: dt.date | None
     valid_until: dt.date | None
     plan_period: list[int] | None

@@ -12,7 +12,7 @@ from policyqa.qa.present import answer_to_dict, citation_to_dict, status_to_dict
 from policyqa.qa.search import SearchFilters
 from policyqa.qa.status import document_status
 
-from .errors import Conflict, IndexNotReady, ReindexFailed, UnknownAgency, UnknownClause
+from .errors import AdminDisabled, Conflict, IndexNotReady, NotFound, ReindexFailed, UnknownAgency, UnknownClause, UnreadableDocument
 from .schemas import AskRequest, SearchRequest
 
 
@@ -139,3 +139,64 @@ class QAService:
             }
         finally:
             self._reindex_lock.release()
+
+    # --- documents added on a running service ------------------------------------------------
+
+    def _library(self):
+        from policyqa.ingest.library import Library
+
+        cfg = self.engine.config
+        if getattr(cfg, "data_dir", None) is None:
+            raise AdminDisabled("no data directory configured (QA_DATA_DIR)")
+        return Library(cfg.data_dir, seeds_dir=cfg.corpus_dir, registry_url=getattr(cfg, "registry_url", None))
+
+    def add_documents(self, files: list[tuple[str, bytes]]) -> dict:
+        """Parse every file first; if any cannot be read nothing is added (422). Then store them, rebuild the
+        index and swap it in; a failed rebuild removes what was added and the old index keeps serving."""
+        if not files:
+            raise UnreadableDocument("no file uploaded", field="files")
+        if not self._reindex_lock.acquire(blocking=False):
+            raise Conflict("a reindex is already running")
+        try:
+            started = time.perf_counter()
+            lib = self._library()
+            seeds = lib._seed_ids()
+            prepared = [lib.prepare(data, name, seed_ids=seeds) for name, data in files]
+            bad = [p.result for p in prepared if not p.result.ok]
+            if bad:
+                raise UnreadableDocument("; ".join(f"{r.file}: {r.error}" for r in bad), field="files")
+            fresh_ids = [p.result.doc_id for p in prepared if p.result.status == "added"]
+            results = [lib.commit(p) for p in prepared]
+            reindexed = any(r.status in ("added", "updated") for r in results)
+            if reindexed:
+                try:
+                    self.engine.reindex()
+                except Exception as exc:
+                    for doc_id in fresh_ids:
+                        lib.remove(doc_id)
+                    raise ReindexFailed(f"reindex failed, nothing was added and the previous index keeps serving: {type(exc).__name__}: {exc}") from None
+            return {"documents": [r.to_dict() for r in results], "reindexed": reindexed, "seconds": round(time.perf_counter() - started, 3)}
+        finally:
+            self._reindex_lock.release()
+
+    def remove_document(self, doc_id: str) -> dict:
+        from policyqa.ingest.library import LibraryError
+
+        if not self._reindex_lock.acquire(blocking=False):
+            raise Conflict("a reindex is already running")
+        try:
+            started = time.perf_counter()
+            lib = self._library()
+            if lib.registry.get(doc_id) is None:
+                if doc_id in lib._seed_ids():
+                    raise Conflict(f"{doc_id!r} is one of the package's documents and cannot be removed", field="doc_id")
+                raise NotFound(f"no added document {doc_id!r}", field="doc_id")
+            try:
+                lib.remove(doc_id)
+            except LibraryError as exc:
+                raise NotFound(str(exc), field="doc_id") from None
+            self.engine.reindex()
+            return {"removed": doc_id, "seconds": round(time.perf_counter() - started, 3)}
+        finally:
+            self._reindex_lock.release()
+

@@ -54,6 +54,14 @@ class AddResult:
         return asdict(self)
 
 
+@dataclass
+class Prepared:
+    result: AddResult
+    data: bytes
+    conv: Converted | None
+    parsed: ParsedDocument | None
+
+
 class LibraryError(ValueError):
     pass
 
@@ -107,7 +115,8 @@ class Library:
 
     # --- adding --------------------------------------------------------------------------------
 
-    def add_bytes(self, data: bytes, name: str, *, seed_ids: set[str] | None = None) -> AddResult:
+    def prepare(self, data: bytes, name: str, *, seed_ids: set[str] | None = None) -> "Prepared":
+        """Convert and parse without storing anything: the result says whether it can be added."""
         name = Path(name).name or "document"
         res = AddResult(file=name)
         try:
@@ -120,40 +129,39 @@ class Library:
             probe = parse_converted(conv, name)
         except IngestError as exc:
             res.error = exc.reason
-            return res
+            return Prepared(res, data, None, None)
         except ParseError as exc:
             res.error = str(exc)
-            return res
+            return Prepared(res, data, None, None)
         doc_id = probe.document.doc_id
+        res.doc_id = doc_id
         seed_ids = seed_ids if seed_ids is not None else self._seed_ids()
         if doc_id in seed_ids:
-            res.doc_id, res.error = doc_id, f"doc_id {doc_id!r} is one of the package's documents; it cannot be replaced"
-            return res
+            res.error = f"doc_id {doc_id!r} is one of the package's documents; it cannot be replaced"
+            return Prepared(res, data, None, None)
         sha = hashlib.sha256(data).hexdigest()
         existing = self.registry.get(doc_id)
-        if existing is not None and existing.sha256 == sha:
-            res.status = "unchanged"
-        elif existing is not None:
-            res.status = "updated"
-        else:
-            res.status = "added"
-        pd = parse_converted(conv, self._source_path(doc_id, name), doc_id=doc_id)
-        pd = ParsedDocument(
-            pd.document.__class__(**{**{f: getattr(pd.document, f) for f in pd.document.__dataclass_fields__}, "sha256": sha}),
-            pd.clauses, pd.boilerplate, pd.text, pd.warnings, pd.agency_notes,
-        )
-        self._store(doc_id, name, data, conv, existing.file_name if existing else None)
+        res.status = "unchanged" if existing is not None and existing.sha256 == sha else ("updated" if existing else "added")
+        pd = parse_converted(conv, self._source_path(doc_id, name), doc_id=doc_id, sha256=sha)
         names = {n for c in pd.clauses for n in c.agencies}
-        res.doc_id = doc_id
         res.clauses = len(pd.clauses)
         res.agency_notes_found = pd.agency_notes
         res.agency_names_extracted = len(names)
         res.warnings = list(pd.warnings)
         res.title, res.doc_number, res.format = pd.document.title, pd.document.doc_number, conv.fmt
+        return Prepared(res, data, conv, pd)
+
+    def commit(self, prep: "Prepared") -> AddResult:
+        """Store a prepared document and its registry row."""
+        res, conv, pd = prep.result, prep.conv, prep.parsed
+        if not res.ok or conv is None or pd is None:
+            return res
+        doc_id, name = res.doc_id, res.file
+        self._store(doc_id, name, prep.data, conv)
         d = pd.document
         self.registry.upsert(
             {
-                "doc_id": doc_id, "file_name": name, "stored_dir": f"documents/{doc_id}", "sha256": sha,
+                "doc_id": doc_id, "file_name": name, "stored_dir": f"documents/{doc_id}", "sha256": d.sha256,
                 "format": conv.fmt, "encoding": conv.encoding, "title": d.title, "doc_number": d.doc_number,
                 "issuer": d.issuer, "issued": d.issued.isoformat() if d.issued else None,
                 "valid_from": d.valid_from.isoformat() if d.valid_from else None,
@@ -164,6 +172,9 @@ class Library:
         )
         return res
 
+    def add_bytes(self, data: bytes, name: str, *, seed_ids: set[str] | None = None) -> AddResult:
+        return self.commit(self.prepare(data, name, seed_ids=seed_ids))
+
     def add(self, path: Path, *, seed_ids: set[str] | None = None) -> AddResult:
         try:
             data = Path(path).read_bytes()
@@ -171,7 +182,7 @@ class Library:
             return AddResult(file=Path(path).name, error=f"cannot read: {exc.strerror}")
         return self.add_bytes(data, Path(path).name, seed_ids=seed_ids)
 
-    def _store(self, doc_id: str, name: str, data: bytes, conv: Converted, old_name: str | None) -> None:
+    def _store(self, doc_id: str, name: str, data: bytes, conv: Converted) -> None:
         """Write the original and its converted text into a fresh folder, then swap it in."""
         self.docs_dir.mkdir(parents=True, exist_ok=True)
         final = self.docs_dir / doc_id

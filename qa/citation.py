@@ -116,5 +116,5 @@ def clause_locator(clause: Clause, corpus: Corpus) -> str:
 
 def citation_string(clause: Clause, doc: Document, corpus: Corpus) -> str:
     """《上海市促进服务业创新发展若干措施》（沪府办发〔2025〕5号）二、（三）6."""
-    ident = doc.doc_number or f"{doc.issued.year}年{doc.issued.month}月{doc.issued.day}日"
+    ident = doc.doc_number or (f"{doc.issued.year}年{doc.issued.month}月{doc.issued.day}日" if doc.issued else doc.doc_id)
     return f"《{doc.title}》（{ident}）{clause_locator(clause, corpus)}"

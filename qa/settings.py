@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     trust_proxy: bool = Field(False, description="take the client address from X-Forwarded-For (only behind your own proxy)")
     admin_api_key: str | None = Field(None, description="X-API-Key for /v1/admin/*; unset disables admin endpoints")
     max_body_bytes: int = Field(16_384, ge=1024, description="larger request bodies are refused with 413")
+    max_upload_bytes: int = Field(50 * 2**20, ge=1024, description="largest upload to POST /v1/admin/documents")
     log_queries: bool = Field(False, description="log raw query text (off: only a hash and the length)")
 
     def engine_config(self, mode: str | None = None):
