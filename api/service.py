@@ -19,8 +19,12 @@ from .schemas import AskRequest, SearchRequest
 class QAService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.directory = engine.directory
         self._reindex_lock = threading.Lock()
+
+    @property
+    def directory(self):
+        """The engine's agency directory: curated entries plus every unit the loaded documents print."""
+        return self.engine.directory
 
     # --- lifecycle ---------------------------------------------------------------------------
 

@@ -130,6 +130,28 @@ def remove(
         _rebuild_index(settings)
 
 
+@app.command("agencies-update")
+def agencies_update(
+    write: bool = typer.Option(False, "--write", help="append the new units to qa/data/agencies.json (default: only list them)"),
+) -> None:
+    """Regenerate the agency directory: every unit the loaded documents print that the directory cannot resolve is
+    appended as printed (kind "other"; full and English names are left to curation). Nothing is changed or reordered."""
+    from policyqa.qa.agencies import DEFAULT_PATH, AgencyDirectory
+
+    corpus = _load_corpus(_settings())
+    base = AgencyDirectory.load()
+    grown = base.with_printed(n for c in corpus.clauses for n in c.agencies)
+    new = grown.agencies[len(base.agencies) :]
+    for a in new:
+        print(a.name)
+    err.print(f"{len(new)} unit(s) printed in the documents are not in the directory")
+    if write and new:
+        raw = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+        raw += [a.to_dict() for a in new]
+        DEFAULT_PATH.write_text(json.dumps(raw, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        err.print(f"appended to {DEFAULT_PATH}")
+
+
 def _engine(settings, mode: str | None = None):
     from policyqa.qa.engine import Engine
 

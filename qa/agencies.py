@@ -80,6 +80,18 @@ class AgencyDirectory:
         a = self.resolve(printed)
         return a.name if a else printed
 
+    def with_printed(self, names) -> "AgencyDirectory":
+        """This directory plus an entry, as printed, for every name it cannot resolve: a document added by a user
+        may name units the curated data does not know (kind "other", full and English names left to curation)."""
+        extra: list[Agency] = []
+        seen: set[str] = set()
+        for n in names:
+            if not n or self.resolve(n) is not None or _key(n) in seen:
+                continue
+            seen.add(_key(n))
+            extra.append(Agency(name=n, aliases=(), full_name=n, english_name="", kind="other", sources=(("name", "printed"),)))
+        return AgencyDirectory(self.agencies + extra) if extra else self
+
     def find_in(self, text: str) -> list[Agency]:
         """Agencies named in a free-text question, longest names first, each once."""
         found: list[Agency] = []

@@ -85,6 +85,7 @@ class Engine:
         self.config = config
         self.fusion = fusion
         self.directory = directory or AgencyDirectory.load()
+        self._curated_directory = self.directory  # new printed agencies are added to a copy on every load
         self._embedder: Encoder | None = None
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()
@@ -161,6 +162,7 @@ class Engine:
             self.build()
             bundle = load_index(self.config.index_dir, corpus, embedder=embedder)
         reason = None if bundle.dense else (self.model_error or "the index has no dense vectors")
+        self.directory = self._curated_directory.with_printed(n for c in corpus.clauses for n in c.agencies)
         searcher, answerer = assemble(
             corpus, bundle, self.directory, mode=self.config.mode, fusion=self.fusion,
             dense_unavailable_reason=reason, translate_english=self.config.translate_english,

@@ -121,3 +121,19 @@ def test_admin_upload_and_delete_on_a_running_service(tmp_path):
         assert r.status_code == 200
         hits = client.post("/v1/search", json={"query": "脑机接口 产品研发", "top_k": 3}).json()["results"]
         assert all(h["doc_id"] != doc["doc_id"] for h in hits)
+
+
+def test_new_agencies_enter_the_directory(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from policyqa.api.app import create_app
+    from policyqa.qa.settings import Settings
+
+    settings = Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "var", mode="lexical", rate_limit=0, admin_api_key="k")
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/v1/agencies/海关总署").status_code == 404
+        files = {"files": (HTML, (WILD / HTML).read_bytes(), "text/html")}
+        assert client.post("/v1/admin/documents", files=files, headers={"X-API-Key": "k"}).status_code == 200
+        r = client.get("/v1/agencies/海关总署")
+        assert r.status_code == 200, r.text
+        assert r.json()["documents"][0]["clauses"]
