@@ -539,7 +539,7 @@ class _EmitState:
 
 
 def _clause_agencies(text: str, state: _EmitState) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    notes = rules.find_agency_notes(text)
+    notes = sorted(rules.find_agency_notes(text) + rules.find_bare_agency_lists(text), key=lambda n: n.start)
     if not notes:
         found = rules.find_agency_list(text)
         names = rules.split_agencies(found[2]) if found else ()

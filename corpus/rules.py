@@ -371,10 +371,18 @@ def parse_agency_note(inner: str) -> tuple[tuple[tuple[str, str], ...], bool] | 
     for part in _split_top(inner, "；;。"):
         m = _ROLE_LABEL_RE.match(part)
         if m:  # a labelled list names units by definition: take them as printed
-            names = [n for n in (re.sub(r"\s+", "", x).removesuffix("等") for x in _split_top(part[m.end() :], "、，,")) if n]
-            if not names:
+            label_role = _role_for(m.group("label"))
+            got = False
+            for chunk in _split_top(part[m.end() :], "，,"):
+                v = _VERB_RE.search(chunk)
+                role = label_role
+                if v is not None and v.start() > 0 and v.end() == len(chunk):  # 责任单位：A牵头，B、C配合
+                    role, chunk = _role_for(v.group(0)), chunk[: v.start()]
+                names = [n for n in (re.sub(r"\s+", "", x).removesuffix("等") for x in _split_top(chunk, "、")) if n]
+                entries += [(n, role) for n in names]
+                got = got or bool(names)
+            if not got:
                 return None
-            entries += [(n, _role_for(m.group("label"))) for n in names]
             continue
         pending: list[str] = []  # units listed before the verb they share (A、B，C按职责分工负责)
         ok = True
@@ -451,6 +459,22 @@ def find_agency_notes(text: str) -> list[AgencyNote]:
                 if parsed:
                     notes.append(AgencyNote(start, i + 1, parsed[0], parsed[1]))
     return notes
+
+
+_BARE_LIST_RE = re.compile(
+    r"(?:^|(?<=[。；;\n]))[ \u3000]*((?:责任|牵头|配合|负责|主责|协办|参与)(?:单位|部门)[:：][^。\n()（）]{2,300}?)[。；;]?[ \u3000]*(?=$|\n)"
+)
+
+
+def find_bare_agency_lists(text: str) -> list[AgencyNote]:
+    """Labelled lists printed without brackets at the end of a line: ``责任单位：市商务委、市财政局``, possibly
+    several on one line (``牵头单位：A；配合单位：B``)."""
+    out: list[AgencyNote] = []
+    for m in _BARE_LIST_RE.finditer(text):
+        parsed = parse_agency_note(m.group(1))
+        if parsed:
+            out.append(AgencyNote(m.start(1), m.end(1), parsed[0], parsed[1]))
+    return out
 
 
 def role_entries(notes: list[AgencyNote], lead_first: bool = False) -> tuple[tuple[str, str], ...]:

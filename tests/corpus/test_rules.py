@@ -92,3 +92,61 @@ def test_derive_doc_id():
 
 def test_line_width_counts_ascii_as_half():
     assert rules.line_width("服务业AB") == 4.0
+
+
+# --- agency notes with roles (issue 11) -------------------------------------------------------
+
+from policyqa.corpus.rules import find_agency_notes, find_bare_agency_lists, parse_any_doc_number, role_entries  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "note,entries,lead_first",
+    [
+        ("（责任单位：市商务委、市发展改革委）", [("市商务委", "responsible"), ("市发展改革委", "responsible")], False),
+        ("（责任部门：市科委、市经济信息化委）", [("市科委", "responsible"), ("市经济信息化委", "responsible")], False),
+        ("（牵头单位：市卫健委；配合单位：市财政局、各区政府）", [("市卫健委", "lead"), ("市财政局", "support"), ("各区政府", "support")], False),
+        ("（责任单位：市商务委牵头，市财政局、各区政府配合）", [("市商务委", "lead"), ("市财政局", "support"), ("各区政府", "support")], False),
+        ("（海关总署、财政部、商务部等负责）", [("海关总署", "responsible"), ("财政部", "responsible"), ("商务部", "responsible")], False),
+        ("（人力资源社会保障部、财政部负责。列第一位者为牵头单位，下同）", [("人力资源社会保障部", "responsible"), ("财政部", "responsible")], True),
+        ("（税务总局、财政部负责，排在第一位的部门为牵头部门，下同）", [("税务总局", "responsible"), ("财政部", "responsible")], True),
+        ("（住房城乡建设部牵头，生态环境部、发展改革委参与）", [("住房城乡建设部", "lead"), ("生态环境部", "support"), ("发展改革委", "support")], False),
+        ("（生态环境部指导，试点城市政府负责落实。以下均需试点城市政府落实，不再列出）", [("生态环境部", "responsible"), ("试点城市政府", "responsible")], False),
+        ("（科技部、财政部，各省级人民政府按职责分工负责）", [("科技部", "responsible"), ("财政部", "responsible"), ("各省级人民政府", "responsible")], False),
+        ("（责任单位：浦东新区政府（上海自贸试验区管委会）、市商务委）", [("浦东新区政府（上海自贸试验区管委会）", "responsible"), ("市商务委", "responsible")], False),
+    ],
+)
+def test_agency_note_forms(note, entries, lead_first):
+    notes = find_agency_notes("加强统筹。" + note)
+    assert len(notes) == 1
+    assert list(notes[0].entries) == entries and notes[0].lead_first == lead_first
+
+
+@pytest.mark.parametrize("text", ["（以下简称综保区）", "（单位主要负责人）", "（2025-2030年）", "（含中医类别）", "（见附件1）", "（试行）"])
+def test_brackets_that_are_not_agency_notes(text):
+    assert find_agency_notes(text) == []
+
+
+def test_lead_first_marks_the_first_unit_unless_one_leads_already():
+    notes = find_agency_notes("（A局、B委负责。列第一位者为牵头单位，下同）")
+    assert role_entries(notes) == (("A局", "lead"), ("B委", "responsible"))
+    later = find_agency_notes("（C办、D厅负责）")
+    assert role_entries(later, lead_first=True) == (("C办", "lead"), ("D厅", "responsible"))
+
+
+def test_bare_labelled_lists_at_a_line_end():
+    notes = find_bare_agency_lists("推进工作。\n牵头单位：市发展改革委；配合单位：市财政局、市商务委")
+    assert [n.entries for n in notes] == [(("市发展改革委", "lead"), ("市财政局", "support"), ("市商务委", "support"))]
+
+
+@pytest.mark.parametrize(
+    "text,number",
+    [
+        ("国发〔2019〕3号", "国发〔2019〕3号"),
+        ("穗天科工信规字〔2023〕1号", "穗天科工信规字〔2023〕1号"),
+        ("国信办发文［2025］1号", "国信办发文〔2025〕1号"),
+        ("沪府办发〔２０２５〕５号", "沪府办发〔2025〕5号"),
+        ("银发〔2019〕第41号", "银发〔2019〕41号"),
+    ],
+)
+def test_any_issuers_doc_number(text, number):
+    assert parse_any_doc_number(text) == number
