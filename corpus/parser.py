@@ -429,6 +429,8 @@ def _merge_single_paragraph_sections(node: _Node) -> None:
         and node.children
         and all(c.kind == "paragraph" and not c.children for c in node.children)
         and (len(node.children) == 1 or node.children[-1].has_agencies())
+        # paragraphs each closed by their own list are separate clauses, each with its agencies
+        and sum(1 for c in node.children if c.has_agencies()) <= 1
     ):
         node.paras += [p for c in node.children for p in c.paras]
         node.children = []
@@ -466,7 +468,8 @@ def _heading_as_written(node: _Node) -> str:
     if node.numbering is not None and node.numbering.level == rules.ARTICLE_LEVEL:
         # an article's path label is its number and its title, if it has one (第五条 企业培育), not its text
         title, only = rules.split_heading(node.body_text())
-        return f"{node.numbering.marker}{(' ' + title) if title and (only or len(title) <= 20) else ''}"
+        is_title = title and len(title) <= 20 and not title.endswith(("：", ":", "，", ","))
+        return f"{node.numbering.marker}{(' ' + title) if is_title else ''}"
     return rules.clean_inline(node.paras[0].chars)
 
 
