@@ -1,4 +1,5 @@
-"""Corpus layer: policy documents → document and clause records. Imports nothing else of ours."""
+"""Corpus layer: policy documents → document and clause records. Imports only the format converters of
+``policyqa.ingest`` (lazily, to read files that are not plain text)."""
 
 from .loader import PARSER_VERSION, Corpus, default_corpus_dir, load_corpus
 from .parser import BOILERPLATE_KINDS, ParseError, parse_converted, parse_file, parse_text

@@ -47,14 +47,26 @@ def report(path: Path) -> dict:
     printed = list(PRINTED_NOTE_RE.finditer(text))
     landed = 0
     misses = []
+    names_printed = names_landed = 0
     for m in printed:
         c = owner.get(m.start()) or owner.get(m.start() + 1)
         if c is not None and c.agencies:
             landed += 1
         else:
             misses.append(m.group(0)[:60])
+        # the units the note prints, cut independently of the parser: split on 、，；： and drop role words
+        inner = m.group(0)[1:-1]
+        inner = re.split(r"[。]", inner)[0]
+        for part in re.split(r"[、，,；;：:]", inner):
+            part = re.sub(r"^(?:责任|牵头|配合|负责)(?:单位|部门)$|(?:等|按职责分工|按职责|分别)?(?:负责(?!人).*|牵头.*|参与.*|配合.*|指导.*)$", "", part).strip()
+            if len(part) < 2 or re.search(r"第一位|下同|以下", part):
+                continue
+            names_printed += 1
+            if c is not None and any(part == a or part in a or a in part for a in c.agencies):
+                names_landed += 1
     table_rows = sum(1 for c in pd.clauses if c.kind == "clause" and c.clause_id.split(":")[1].split(".")[-1].startswith("r") and c.agencies)
     row["agency_notes"] = {"printed_grep": len(printed), "landed_in_a_clause_with_agencies": landed,
+                           "names_printed_in_notes": names_printed, "names_landed": names_landed,
                            "parser_notes_and_table_rows": pd.agency_notes, "table_rows_with_agencies": table_rows,
                            "clauses_with_agencies": sum(1 for c in pd.clauses if c.agencies), "missed": misses[:8]}
     # body characters lost (neither in a clause nor in named boilerplate)
@@ -89,7 +101,8 @@ def main(argv: list[str]) -> int:
     tot = lambda k: sum(r["agency_notes"][k] for r in loaded)  # noqa: E731
     print(f"\nloaded {len(loaded)}/{len(rows)}; clauses {sum(r['clauses'] for r in loaded)}; articles "
           f"{sum(r['articles']['clauses'] for r in loaded)}/{sum(r['articles']['printed_line_starts'] for r in loaded)}; agency notes printed "
-          f"{tot('printed_grep')}, landed {tot('landed_in_a_clause_with_agencies')}; agency table rows {tot('table_rows_with_agencies')}; "
+          f"{tot('printed_grep')}, landed {tot('landed_in_a_clause_with_agencies')}; names in them {tot('names_printed_in_notes')}, landed "
+          f"{tot('names_landed')}; agency table rows {tot('table_rows_with_agencies')}; "
           f"lost chars {sum(r['lost_chars'] for r in loaded)}")
     if "--json" in argv:
         out = Path(argv[argv.index("--json") + 1])
