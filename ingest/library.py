@@ -7,6 +7,7 @@ Layout of the data dir (default ``var/``)::
     documents/<doc_id>/converted.txt      the normalised text the parser read (clause spans index it; for
                                           plain-text originals it is the decoded original itself)
     documents/<doc_id>/source_map.json    Markdown only: offset in the original of every converted character
+    documents/<doc_id>/pages.json         PDF only: offset in converted.txt where each page begins
 
 The package's seed folder is never written. doc_ids come from the 文号, else the title, else the content, so a
 re-added or corrected document keeps its id and the ids of its unchanged clauses.
@@ -192,6 +193,8 @@ class Library:
             (tmp / "converted.txt").write_text(conv.text, encoding="utf-8")
             if conv.source_map is not None:
                 (tmp / "source_map.json").write_text(json.dumps(list(conv.source_map)), encoding="utf-8")
+            if conv.pages:  # PDF: where each page begins in converted.txt, to cite a page
+                (tmp / "pages.json").write_text(json.dumps(list(conv.pages)), encoding="utf-8")
             if final.exists():
                 old = self.docs_dir / f".{doc_id}.old"
                 shutil.rmtree(old, ignore_errors=True)
