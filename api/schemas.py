@@ -108,7 +108,10 @@ class Translation(BaseModel):
 
 
 class Refusal(BaseModel):
-    kind: str = Field(description="no_match | personal_procedure | other_place | amount_not_stated | language")
+    kind: str = Field(
+        description="no_match | other_place | other_document | amount_not_stated | date_not_stated | figure_not_stated "
+        "| procedure_not_stated | language (personal_procedure, city_matter: no longer assigned)"
+    )
     detail: str = ""
 
 
@@ -124,7 +127,8 @@ class AgencyRef(BaseModel):
     name: str
     full_name: str | None
     english_name: str | None
-    clause_ids: list[str]
+    clause_ids: list[str] = Field(description="clauses that print this agency (never any other)")
+    lead: bool = Field(False, description="the lead agency: printed before 牵头, else first listed")
 
 
 class AskResponse(BaseModel):
@@ -140,6 +144,12 @@ class AskResponse(BaseModel):
     notice: str | None = None
     translation: Translation | None = None
     refusal: Refusal | None = None
+    agencies_source: str | None = Field(
+        None,
+        description="best_clause | nearest_clause (the best clause lists no agency; these are the nearest "
+        "clause's, labelled so in the answer) | cited_clauses | listed_clauses",
+    )
+    confidence: float | None = Field(None, description="the judge's probability that the clauses found answer the question")
 
 
 class Document(BaseModel):

@@ -365,9 +365,15 @@ def eval_(
     paths = write_report(report, extra, out)
     print(render_table(report))
     for mode, m in answers.items():
+        from policyqa.eval.answers import plot_curve, render_curve
+
         print(f"== answers ({mode}) ==")
         for k, v in m.items():
-            print(f"{k:<32}{v}")
+            if k != "refusal_curve":
+                print(f"{k:<32}{v}")
+        print(f"== refusal decision ({mode}): answerable answered vs unanswerable refused, threshold swept ==")
+        print(render_curve(m["refusal_curve"]))
+        plot_curve(m["refusal_curve"], out / f"refusal_curve_{mode}.png")
     for mode, why in unavailable.items():
         err.print(f"[yellow]{mode}: not measured — {why}[/yellow]")
     err.print(f"written: {paths['json']}, {paths['table']}, {paths['chart']}")

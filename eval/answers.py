@@ -66,6 +66,15 @@ def answer_metrics(rows: list[AnswerRow], answerer: Answerer, corpus: Corpus) ->
     out["answerable_refused"] = mean([float(not r.answer.answerable) for r in ans])
     out["answerable_refused_zh"] = mean([float(not r.answer.answerable) for r in ans if r.question.lang == "zh"])
     out["refusal_precision"] = mean([float(not r.question.answerable) for r in refused])
+    out["refusal_curve"] = refusal_curve(rows)
+    # an agency shown beside a clause that does not print it (must be zero)
+    out["agencies_misattributed"] = sum(
+        1
+        for r in rows
+        for a in r.answer.agencies
+        for cid in a.clause_ids
+        if not any(canon(x) == a.name for x in corpus.clause(cid).agencies)
+    )
     agency = [r for r in rows if r.question.type == "agency" and r.question.answerable]
     exact, f1 = [], []
     for r in agency:
@@ -88,3 +97,71 @@ def answer_metrics(rows: list[AnswerRow], answerer: Answerer, corpus: Corpus) ->
     out["citations_checked"] = checked
     out["citations_verified"] = ok
     return out
+
+
+def refusal_curve(rows: list[AnswerRow]) -> list[dict]:
+    """The refusal decision at every threshold on the judge's probability: share of answerable questions
+    answered against share of unanswerable ones refused. Questions a rule refuses (another place, another
+    document, English in lexical mode) stay refused at every threshold; the point the service runs at is
+    marked `operating`."""
+    probs = []
+    for r in rows:
+        a = r.answer
+        forced = not a.answerable and (a.confidence in (None, 0.0)) and not a.evidence
+        probs.append((r.question.answerable, 0.0 if forced else float(a.confidence or 0.0), forced, a.answerable))
+    n_ans = sum(1 for y, *_ in probs if y) or 1
+    n_un = sum(1 for y, *_ in probs if not y) or 1
+    out = []
+    for t in sorted({0.0, 1.01, *(round(p, 4) for _, p, f, _ in probs if not f)}):
+        answered = [(y, (not f) and p >= t) for y, p, f, _ in probs]
+        out.append({
+            "threshold": t,
+            "answerable_answered": round(sum(1 for y, a in answered if y and a) / n_ans, 4),
+            "unanswerable_refused": round(sum(1 for y, a in answered if not y and not a) / n_un, 4),
+        })
+    op = {
+        "threshold": None,
+        "answerable_answered": round(sum(1 for y, _, _, a in probs if y and a) / n_ans, 4),
+        "unanswerable_refused": round(sum(1 for y, _, _, a in probs if not y and not a) / n_un, 4),
+        "operating": True,
+    }
+    return [*out, op]
+
+
+def render_curve(curve: list[dict], points: int = 9) -> str:
+    """A few points of the curve as text, the operating point last."""
+    body = [c for c in curve if not c.get("operating")]
+    step = max(1, len(body) // points)
+    chosen = body[::step] + ([body[-1]] if body and body[-1] is not body[::step][-1] else [])
+    lines = ["threshold  answerable answered  unanswerable refused"]
+    lines += [f"{c['threshold']:>9.3f}  {c['answerable_answered']:>19.3f}  {c['unanswerable_refused']:>20.3f}" for c in chosen]
+    op = next((c for c in curve if c.get("operating")), None)
+    if op:
+        lines.append(f"{'serving':>9}  {op['answerable_answered']:>19.3f}  {op['unanswerable_refused']:>20.3f}")
+    return "\n".join(lines)
+
+
+def plot_curve(curve: list[dict], path) -> None:
+    """The refusal curve as a PNG: unanswerable refused (x) against answerable answered (y)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    body = [c for c in curve if not c.get("operating")]
+    op = next((c for c in curve if c.get("operating")), None)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([c["unanswerable_refused"] for c in body], [c["answerable_answered"] for c in body], marker=".")
+    if op:
+        ax.scatter([op["unanswerable_refused"]], [op["answerable_answered"]], color="red", zorder=3, label="serving")
+        ax.legend(loc="lower left")
+    ax.axhline(0.95, color="grey", lw=0.5, ls="--")
+    ax.axvline(0.8, color="grey", lw=0.5, ls="--")
+    ax.set_xlabel("unanswerable questions refused")
+    ax.set_ylabel("answerable questions answered")
+    ax.set_title("Refusal decision (threshold swept)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", default="dev", choices=["dev"], help="fitting reads the dev half only")
     ap.add_argument("--skip-intent", action="store_true")
+    ap.add_argument("--skip-judge", action="store_true")
     args = ap.parse_args(argv)
 
     from policyqa.qa.analysis import normalise
@@ -131,6 +132,8 @@ def main(argv: list[str] | None = None) -> None:
         INTENT_PATH.write_text(json.dumps(intent, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
         print(f"intent: dev cross-validated accuracy {intent['cv_accuracy_dev']} → {INTENT_PATH}")
 
+    if args.skip_judge:
+        return
     s = Settings()
     config = s.engine_config() if hasattr(s, "engine_config") else EngineConfig(
         corpus_dir=s.corpus_dir, index_dir=s.index_dir, model=s.model, mode=s.mode, faiss_index=s.faiss_index,

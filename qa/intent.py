@@ -1,6 +1,6 @@
 """What kind of question is asked: agency, support, fact or general.
 
-A small linear model over the question's character uni- and bigrams, its English words and word pairs,
+A small linear model over the question's character uni- and bigrams (Chinese), its English words and word pairs,
 and four general cues (the ways both languages ask "who is responsible", "how many / when", "what support"
 and "what target"). Fitted on the dev half only (`python -m policyqa.eval.fit`), stored as plain JSON
 coefficients in `qa/data/intent.json`; without that file the cues decide alone.
@@ -16,6 +16,7 @@ from pathlib import Path
 
 INTENTS = ("agency", "support", "fact", "general")
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "intent.json"
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 # General question cues (interrogatives and the words policy questions use for each kind) — features of
 # the model, never a decision on their own when the model is present.
@@ -58,8 +59,12 @@ def cue_intent(text: str) -> str:
 def features(text: str) -> set[str]:
     """Binary features of a (normalised) question."""
     t = re.sub(r"\s+", " ", text.lower()).strip()
-    out = {f"c:{ch}" for ch in t if not ch.isspace()}
-    out.update(f"c:{t[i:i + 2]}" for i in range(len(t) - 1) if not t[i:i + 2].isspace())
+    out: set[str] = set()
+    if _CJK.search(t):
+        # characters for Chinese; an English question's letters say little (dev, 5-fold: English intent
+        # 0.67 with them, 0.76 without)
+        out.update(f"c:{ch}" for ch in t if not ch.isspace())
+        out.update(f"c:{t[i:i + 2]}" for i in range(len(t) - 1) if not t[i:i + 2].isspace())
     words = re.findall(r"[a-z]{2,}", t)
     out.update(f"w:{w}" for w in words)
     out.update(f"w:{a} {b}" for a, b in zip(words, words[1:]))

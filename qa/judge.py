@@ -32,9 +32,9 @@ from .search import Hit
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "judge.json"
 _HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
-# The features the models use; `agree` (legs agreeing on the best clause) and `margin` (fused-score margin)
-# are computed and reported but left out: on dev, out of fold, they made the decision worse.
-FEATURES_LEXICAL = ("cov1", "cov3", "unknown", "missing", "english")
+# The features the models use; `agree` (legs agreeing on the best clause), `margin` (fused-score margin)
+# and `rare_missing` are computed and reported but left out: on dev, out of fold, they did not help.
+FEATURES_LEXICAL = ("cov1", "cov3", "unknown", "missing", "english", "matched1", "matched3")
 FEATURES_DENSE = (*FEATURES_LEXICAL, "dense1", "dense3")
 
 # a missing kind → the refusal kind that says so
@@ -177,9 +177,24 @@ class Judge:
         unknown = sum(self._idf_unknown for t in toks if t not in self._idf and _HAS_CJK.search(t))
         return unknown / total
 
+    def matched(self, q: AnalysedQuestion, clause_ids: list[str]) -> tuple[float, float]:
+        """(IDF mass of the question's words found in the clauses, in units of an unknown word's IDF;
+        the largest IDF among its words found in none of them, same unit). A question whose one specific
+        word the documents never print has little matched mass and a large missing word."""
+        if q.translation:
+            toks = {t for _, toks in q.rendering_tokens for t in toks}
+        else:
+            toks = set(q.tokens)
+        have = frozenset().union(*(self._clause_tokens.get(c, frozenset()) for c in clause_ids)) if clause_ids else frozenset()
+        got = sum(self._idf[t] for t in toks if t in have and t in self._idf)
+        missing = [self._idf.get(t, self._idf_unknown) for t in toks if t not in have and (_HAS_CJK.search(t) or q.english)]
+        return got / self._idf_unknown, (max(missing) / self._idf_unknown if missing else 0.0)
+
     def evidence(self, q: AnalysedQuestion, hits: list[Hit]) -> tuple[dict[str, float], tuple[str, ...]]:
         top = hits[:3]
         covs = [self.coverage(q, h.clause.clause_id, h.clause.text) for h in top]
+        m1, miss1 = self.matched(q, [hits[0].clause.clause_id])
+        m3, miss3 = self.matched(q, [h.clause.clause_id for h in top])
         legs = {leg for h in hits for leg, _ in h.ranks}
         best_ranks = dict(hits[0].ranks)
         agree = sum(best_ranks.get(leg, 99) <= 3 for leg in legs) / len(legs) if legs else 0.0
@@ -196,6 +211,9 @@ class Judge:
             "margin": (s1 - s2) / s1 if s1 > 0 else 0.0,
             "missing": float(bool(missing)),
             "english": float(q.english),
+            "matched1": m1,
+            "matched3": m3,
+            "rare_missing": miss3,
         }
         if dense and getattr(hits[0], "dense_sim", None) is not None:
             x["dense1"] = float(hits[0].dense_sim)

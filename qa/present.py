@@ -53,9 +53,14 @@ def answer_to_dict(ans: Answer, corpus: Corpus) -> dict:
                 "english_name": a.agency.english_name if a.agency else None,
                 "clause_ids": list(a.clause_ids),
                 "evidence": a.evidence,
+                "lead": a.lead,
             }
             for a in ans.agencies
         ],
+        # where the agencies come from: best_clause | nearest_clause (the best clause lists none) |
+        # cited_clauses (support answers) | listed_clauses (what an agency is responsible for)
+        "agencies_source": ans.agencies_source,
+        "confidence": ans.confidence,
         "citations": [citation_to_dict(c, corpus) for c in ans.citations],
         "closest": [citation_to_dict(c, corpus) for c in ans.closest],
         "notice": ans.notice,

@@ -46,9 +46,11 @@ def test_ask_agency(client):
 
 
 def test_ask_no_answer(client):
-    body = client.post("/v1/ask", json={"query": "护照快过期了怎么办?"}).json()
+    body = client.post("/v1/ask", json={"query": "深圳对服务业企业有什么补贴?"}).json()
     assert body["answerable"] is False and body["message"] and body["citations"] == []
-    assert body["refusal"] == {"kind": "personal_procedure", "detail": "护照"} and body["translation"] is None
+    assert body["refusal"] == {"kind": "other_place", "detail": "深圳"} and body["translation"] is None
+    body = client.post("/v1/ask", json={"query": "我家的猫咪最近不爱吃猫粮怎么办?"}).json()
+    assert body["answerable"] is False and body["refusal"]["kind"] == "no_match" and body["confidence"] < 0.5
 
 
 def test_ask_in_english_reports_what_it_searched(client):
