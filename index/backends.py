@@ -6,6 +6,7 @@ A backend maps a query to ``(passage positions, scores)``, best first, and persi
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Protocol
 
@@ -104,30 +105,93 @@ def make_faiss_index(kind: str, dim: int, n: int):
     raise ValueError(f"unknown FAISS index kind {kind!r}; choose one of {', '.join(FAISS_KINDS)}")
 
 
+# Clause text is normalised to half-width, so a full stop is "." — but not the one in 3.5 or in "1." markers
+_SENTENCE_END = re.compile(r"(?<=[。；！？;!?])|(?<=[^\d\s.]\.)(?=\D)|\n")
+MIN_SENTENCE_CHARS = 6
+
+
+def split_sentences(text: str) -> list[str]:
+    """A passage's sentences (。；！？ or a line break ends one); fragments too short to mean anything
+    on their own are dropped — the passage vector still covers them."""
+    return [x for x in (part.strip() for part in _SENTENCE_END.split(text)) if len(x) >= MIN_SENTENCE_CHARS]
+
+
+def _empty() -> tuple[np.ndarray, np.ndarray]:
+    return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+
+
 class DenseBackend:
-    """FAISS over L2-normalised passage vectors (inner product = cosine).
+    """FAISS over L2-normalised passage vectors (inner product = cosine), optionally with a second FAISS
+    index over the passages' sentences.
+
+    With sentences, a passage scores the mean of its own cosine and its best sentence's: a long passage
+    vector blurs the one sentence a question is about, a sentence alone loses its context (measured on
+    the dev half: scripts/tune_fusion.py and README). Passages found by either index are candidates.
 
     The vectors themselves are kept too (memory-mapped when loaded): they give the exact cosine of a
-    question to any passage — evidence for the answer layer — without asking FAISS to reconstruct.
+    question to any passage or sentence — evidence for the answer layer — without asking FAISS.
     """
 
-    def __init__(self, encoder: Encoder, index, kind: str, vectors: np.ndarray) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        index,
+        kind: str,
+        vectors: np.ndarray,
+        sentence_index=None,
+        sentence_vectors: np.ndarray | None = None,
+        sentence_starts: np.ndarray | None = None,
+    ) -> None:
         self.encoder = encoder
         self.index = index
         self.kind = kind
         self.vectors = vectors
+        self.sentence_index = sentence_index
+        self.sentence_vectors = sentence_vectors
+        # passage i owns sentences sentence_starts[i]:sentence_starts[i+1] (len = passages + 1)
+        self.sentence_starts = sentence_starts
         self.name = f"faiss-{kind}"
+        if sentence_starts is not None:
+            self._owner = np.repeat(np.arange(len(vectors)), np.diff(sentence_starts))
 
-    @classmethod
-    def build(cls, texts: list[str], encoder: Encoder, kind: str = "flat", vectors: np.ndarray | None = None) -> "DenseBackend":
-        if vectors is None:
-            vectors = encoder.encode_passages(texts)
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    @property
+    def has_sentences(self) -> bool:
+        return self.sentence_index is not None
+
+    @staticmethod
+    def _faiss(kind: str, vectors: np.ndarray):
         index = make_faiss_index(kind, vectors.shape[1], len(vectors))
         if not index.is_trained:
             index.train(vectors)
         index.add(vectors)
-        return cls(encoder, index, kind, vectors)
+        return index
+
+    @classmethod
+    def build(
+        cls,
+        texts: list[str],
+        encoder: Encoder,
+        kind: str = "flat",
+        vectors: np.ndarray | None = None,
+        *,
+        sentences: bool = False,
+        encode=None,
+    ) -> "DenseBackend":
+        """``encode`` (texts → vectors) defaults to the encoder's passage encoding; the index build passes
+        one that reads and fills the vector cache."""
+        encode = encode or encoder.encode_passages
+        if vectors is None:
+            vectors = encode(texts)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if not sentences:
+            return cls(encoder, cls._faiss(kind, vectors), kind, vectors)
+        per_passage = [split_sentences(t) for t in texts]
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum([len(x) for x in per_passage], out=starts[1:])
+        flat = [x for xs in per_passage for x in xs]
+        svecs = np.ascontiguousarray(encode(flat) if flat else np.empty((0, vectors.shape[1])), dtype=np.float32)
+        sindex = cls._faiss(kind, svecs) if len(svecs) else None
+        return cls(encoder, cls._faiss(kind, vectors), kind, vectors, sindex, svecs, starts)
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
@@ -139,13 +203,35 @@ class DenseBackend:
     def encode_query(self, query: str) -> np.ndarray:
         return self.encoder.encode_query(query)
 
-    def search_vector(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, len(self))
+    @staticmethod
+    def _faiss_search(index, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, int(index.ntotal))
         if k <= 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        scores, idx = self.index.search(np.ascontiguousarray(qvec, dtype=np.float32).reshape(1, -1), k)
+            return _empty()
+        scores, idx = index.search(np.ascontiguousarray(qvec, dtype=np.float32).reshape(1, -1), k)
         keep = idx[0] >= 0
         return idx[0][keep].astype(np.int64), scores[0][keep].astype(np.float32)
+
+    def sentence_similarities(self, qvec: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Cosine of the question to the best sentence of each passage (its own cosine if it has none)."""
+        out = self.similarities(qvec, positions)
+        if not self.has_sentences:
+            return out
+        for j, i in enumerate(positions):
+            a, b = self.sentence_starts[i], self.sentence_starts[i + 1]
+            if b > a:
+                out[j] = float((self.sentence_vectors[a:b] @ qvec).max())
+        return out
+
+    def search_vector(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        idx, scores = self._faiss_search(self.index, qvec, k)
+        if not self.has_sentences or len(idx) == 0:
+            return idx, scores
+        sidx, _ = self._faiss_search(self.sentence_index, qvec, k)
+        candidates = np.unique(np.concatenate([idx, self._owner[sidx]]))
+        combined = (self.similarities(qvec, candidates) + self.sentence_similarities(qvec, candidates)) / 2
+        order = np.argsort(-combined, kind="stable")[:k]
+        return candidates[order].astype(np.int64), combined[order].astype(np.float32)
 
     def similarities(self, qvec: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Exact cosine of the question to the passages at ``positions``."""
@@ -155,7 +241,7 @@ class DenseBackend:
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         if not query.strip():
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+            return _empty()
         return self.search_vector(self.encode_query(query), k)
 
     def save(self, folder: Path) -> None:
@@ -164,7 +250,13 @@ class DenseBackend:
         folder.mkdir(parents=True, exist_ok=True)
         faiss.write_index(self.index, str(folder / "faiss.index"))
         np.save(folder / "vectors.npy", np.asarray(self.vectors, dtype=np.float32))
-        (folder / "backend.json").write_text(json.dumps({"kind": self.kind, "size": len(self), "dimension": self.dimension}))
+        meta = {"kind": self.kind, "size": len(self), "dimension": self.dimension, "sentences": 0}
+        if self.has_sentences:
+            faiss.write_index(self.sentence_index, str(folder / "sentences.faiss"))
+            np.save(folder / "sentence-vectors.npy", np.asarray(self.sentence_vectors, dtype=np.float32))
+            np.save(folder / "sentence-starts.npy", np.asarray(self.sentence_starts, dtype=np.int64))
+            meta["sentences"] = int(self.sentence_index.ntotal)
+        (folder / "backend.json").write_text(json.dumps(meta))
 
     @classmethod
     def load(cls, folder: Path, encoder: Encoder) -> "DenseBackend":
@@ -175,4 +267,11 @@ class DenseBackend:
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         if vectors.shape != (index.ntotal, index.d):
             raise ValueError(f"{folder}: {vectors.shape} vectors for a FAISS index of {index.ntotal} × {index.d}")
-        return cls(encoder, index, meta["kind"], vectors)
+        if not meta.get("sentences"):
+            return cls(encoder, index, meta["kind"], vectors)
+        sindex = faiss.read_index(str(folder / "sentences.faiss"))
+        svecs = np.load(folder / "sentence-vectors.npy", mmap_mode="r")
+        starts = np.load(folder / "sentence-starts.npy")
+        if svecs.shape != (sindex.ntotal, index.d) or len(starts) != len(vectors) + 1 or starts[-1] != len(svecs):
+            raise ValueError(f"{folder}: the sentence vectors do not match their index")
+        return cls(encoder, index, meta["kind"], vectors, sindex, svecs, starts)

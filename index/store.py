@@ -87,6 +87,7 @@ def build_index(
     passage_max_chars: int = 400,
     progress: Callable[[str], None] | None = None,
     vector_cache: VectorCache | None = None,
+    sentence_vectors: bool = True,
 ) -> IndexBundle:
     """Build every leg in memory. ``embedder=None`` (or one that cannot load) builds a lexical-only index.
     With a ``vector_cache``, passages embedded by an earlier build are read back, not encoded again."""
@@ -104,24 +105,32 @@ def build_index(
     dense_meta = None
     if embedder is not None and embedder.available:
         described = embedder.describe()
-        if vector_cache is not None:
-            namespace = "|".join(str(described[k]) for k in ("backend", "model", "dimension", "passage_prefix"))
+        counts = {"embedded": 0, "reused": 0}
+        namespace = "|".join(str(described[k]) for k in ("backend", "model", "dimension", "passage_prefix"))
 
-            def encode(batch: list[str]):
-                say(f"embedding {len(batch)} new passages with {embedder.model_name}")
+        def encode(batch: list[str]):
+            if vector_cache is None:
+                say(f"embedding {len(batch)} texts with {embedder.model_name}")
+                counts["embedded"] += len(set(batch))
                 return embedder.encode_passages(batch)
 
-            vectors, stats = vector_cache.encode(namespace, texts, encode, described["dimension"])
-        else:
-            say(f"embedding {len(texts)} passages with {embedder.model_name}")
-            vectors = embedder.encode_passages(texts)
-            stats = None
-        dense = DenseBackend.build(texts, embedder, faiss_kind, vectors=vectors)
+            def fresh(todo: list[str]):
+                say(f"embedding {len(todo)} new texts with {embedder.model_name}")
+                return embedder.encode_passages(todo)
+
+            vecs, stats = vector_cache.encode(namespace, batch, fresh, described["dimension"])
+            counts["embedded"] += stats.embedded
+            counts["reused"] += stats.reused
+            return vecs
+
+        dense = DenseBackend.build(texts, embedder, faiss_kind, sentences=sentence_vectors, encode=encode)
         dense_meta = {
             **described,
             "faiss_index": faiss_kind,
-            "passages_embedded": stats.embedded if stats else len(set(texts)),
-            "passages_reused": stats.reused if stats else 0,
+            "sentence_vectors": int(dense.sentence_index.ntotal) if dense.has_sentences else 0,
+            # texts (passages and sentences) encoded by this build vs read back from the vector cache
+            "passages_embedded": counts["embedded"],
+            "passages_reused": counts["reused"],
         }
     manifest = {
         "format": FORMAT_VERSION,

