@@ -130,6 +130,23 @@ def remove(
         _rebuild_index(settings)
 
 
+@app.command("status")
+def set_status(
+    doc_id: str = typer.Argument(..., help="an added document's doc_id"),
+    status: str = typer.Argument(..., help="revoked | superseded | expired | in_force | auto (judge by the text's dates)"),
+    note: str = typer.Option("", "--note", help="why, e.g. the document that replaces it"),
+) -> None:
+    """Record in the registry what the text cannot say: that a document was revoked, superseded or has expired."""
+    from policyqa.ingest.library import LibraryError
+
+    try:
+        _library(_settings()).set_status(doc_id, status, note)
+    except (LibraryError, ValueError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    err.print(f"{doc_id}: {status}" + (f" ({note})" if note else ""))
+
+
 @app.command("agencies-update")
 def agencies_update(
     write: bool = typer.Option(False, "--write", help="append the new units to qa/data/agencies.json (default: only list them)"),

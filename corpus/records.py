@@ -43,6 +43,10 @@ class Document:
     printed: dt.date | None = None  # the 印发 date, where printed
     notes: str = ""  # what metadata.toml says the text cannot (e.g. a cut-off opening)
     sha256: str = ""
+    # what an administrator set in the registry because the text cannot say it: revoked | superseded | expired |
+    # in_force (None: judged from the text's dates)
+    status_override: str | None = None
+    status_note: str = ""
 
     @property
     def effective_from(self) -> dt.date:

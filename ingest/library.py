@@ -15,6 +15,7 @@ re-added or corrected document keeps its id and the ids of its unchanged clauses
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -97,7 +98,17 @@ class Library:
             text, self._source_path(doc_id, e.file_name), doc_id=doc_id, sha256=e.sha256,
             paragraph_lines=e.format in PARAGRAPH_FORMATS, hints=e.hints,
         )
+        if e.status != "auto":  # what an administrator recorded and the text cannot say
+            doc = dataclasses.replace(pd.document, status_override=e.status, status_note=e.status_note or "")
+            pd = ParsedDocument(doc, pd.clauses, pd.boilerplate, pd.text, pd.warnings, pd.agency_notes)
         return pd
+
+    def set_status(self, doc_id: str, status: str, note: str = "") -> None:
+        """Record what the text cannot say: revoked, superseded, expired, in_force, or auto (judge by the dates)."""
+        try:
+            self.registry.set_status(doc_id, status, note)
+        except KeyError:
+            raise LibraryError(f"no added document {doc_id!r}") from None
 
     def load_added(self) -> tuple[list[ParsedDocument], list[LoadError]]:
         docs: list[ParsedDocument] = []

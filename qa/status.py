@@ -25,8 +25,16 @@ class DocStatus:
 def document_status(doc: Document, on: dt.date) -> DocStatus:
     """A plan is current through the last day of its period; a measure through its stated validity.
 
-    Documents that state no end stay in force until replaced, which the corpus cannot tell.
+    Documents that state no end stay in force until replaced, which the corpus cannot tell — unless an
+    administrator recorded it in the document registry (revoked, superseded, expired, or confirmed in force).
     """
+    override = getattr(doc, "status_override", None)
+    if override in ("revoked", "superseded", "expired"):
+        zh, en = {"revoked": ("已废止", "revoked"), "superseded": ("已被新文件替代", "superseded"), "expired": ("已失效", "expired")}[override]
+        note = getattr(doc, "status_note", "")
+        return DocStatus("expired", zh + (f"（{note}）" if note else ""), en + (f" ({note})" if note else ""), on)
+    if override == "in_force":
+        return DocStatus("in_force", "有效（登记确认）", "in force (confirmed in the registry)", on)
     if on < doc.effective_from:
         return DocStatus("not_yet", f"{doc.effective_from.isoformat()}起施行", f"takes effect {doc.effective_from.isoformat()}", on)
     if doc.valid_until and on > doc.valid_until:

@@ -137,3 +137,19 @@ def test_new_agencies_enter_the_directory(tmp_path):
         r = client.get("/v1/agencies/海关总署")
         assert r.status_code == 200, r.text
         assert r.json()["documents"][0]["clauses"]
+
+
+def test_an_admin_set_status_is_what_answers_report(tmp_path):
+    import datetime as dt
+
+    from policyqa.qa.status import document_status
+
+    lib = Library(tmp_path / "var", seeds_dir=SEEDS)
+    res = lib.add(WILD / MD)
+    day = dt.date(2026, 1, 1)
+    assert document_status(lib.parse_entry(res.doc_id).document, day).status == "in_force"
+    lib.set_status(res.doc_id, "revoked", "replaced by 沪科〔2026〕1号")
+    st = document_status(lib.parse_entry(res.doc_id).document, day)
+    assert st.status == "expired" and st.label.startswith("已废止") and "沪科〔2026〕1号" in st.label
+    with pytest.raises(Exception):
+        lib.set_status("nope", "revoked")
