@@ -4,7 +4,7 @@ Formats: plain text in any common encoding (UTF-8/16/32 with or without BOM, GB1
 Markdown (front matter, markup and HTML entities removed, char offsets kept), HTML (charset declared or
 detected; the main text only; tables as rows of tab-separated cells), PDF with a text layer (page numbers
 and running heads dropped), scanned PDF through Tesseract OCR, DOCX (paragraphs and tables in order),
-DOC/WPS/RTF/ODT through headless LibreOffice. Failures raise :class:`IngestError` naming the file and why.
+DOC/WPS/RTF/ODT through headless LibreOffice, OFD (text objects by position). Failures raise :class:`IngestError` naming the file and why.
 
 ``Converted.text`` is what the parser reads. For plain text it *is* the decoded original, so spans index
 the original file; for Markdown ``source_map`` gives, for each character, its offset in the decoded original;
@@ -29,7 +29,8 @@ HTML_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml")
 PDF_SUFFIXES = (".pdf",)
 DOCX_SUFFIXES = (".docx",)
 OFFICE_SUFFIXES = (".doc", ".wps", ".rtf", ".odt", ".wpt", ".dot")
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES + MARKDOWN_SUFFIXES + HTML_SUFFIXES + PDF_SUFFIXES + DOCX_SUFFIXES + OFFICE_SUFFIXES
+OFD_SUFFIXES = (".ofd",)
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + MARKDOWN_SUFFIXES + HTML_SUFFIXES + PDF_SUFFIXES + DOCX_SUFFIXES + OFFICE_SUFFIXES + OFD_SUFFIXES
 
 # Keys of the metadata tables / front matter publishers print around a document → our field names.
 _HINT_KEYS = {
@@ -712,6 +713,72 @@ def convert_office(path: Path, name: str) -> str:
         return convert_docx(out.read_bytes(), name)
 
 
+# --- OFD (GB/T 33190, China's fixed-layout format) ---------------------------------------------
+
+
+def _ofd_local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _ofd_floats(v: str | None) -> list[float]:
+    try:
+        return [float(x) for x in (v or "").split()]
+    except ValueError:
+        return []
+
+
+def convert_ofd(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
+    """Text of an OFD package: each page's TextObjects placed by their boundary, grouped into lines by their
+    vertical position and read left to right; page numbers and running heads dropped as for PDF."""
+    import io
+    import posixpath
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        root = ET.fromstring(z.read("OFD.xml"))
+        doc_root = next((el.text or "").strip() for el in root.iter() if _ofd_local(el.tag) == "DocRoot")
+        doc_root = doc_root.lstrip("/")
+        doc = ET.fromstring(z.read(doc_root))
+    except (zipfile.BadZipFile, KeyError, StopIteration, ET.ParseError) as exc:
+        raise IngestError(name, f"not a readable OFD file ({type(exc).__name__}: {exc})") from None
+    base = posixpath.dirname(doc_root)
+    page_locs = [el.get("BaseLoc") for el in doc.iter() if _ofd_local(el.tag) == "Page" and el.get("BaseLoc")]
+    pages: list[str] = []
+    for loc in page_locs:
+        path = loc.lstrip("/") if loc.startswith("/") else posixpath.normpath(posixpath.join(base, loc))
+        try:
+            page = ET.fromstring(z.read(path))
+        except (KeyError, ET.ParseError) as exc:
+            raise IngestError(name, f"OFD page {path} unreadable ({exc})") from None
+        items: list[tuple[float, float, str]] = []
+        for obj in page.iter():
+            if _ofd_local(obj.tag) != "TextObject":
+                continue
+            bx, by = (_ofd_floats(obj.get("Boundary")) + [0.0, 0.0])[:2]
+            size = (_ofd_floats(obj.get("Size")) or [3.5])[0]
+            for code in obj:
+                if _ofd_local(code.tag) != "TextCode" or not (code.text or "").strip():
+                    continue
+                x = bx + (_ofd_floats(code.get("X")) or [0.0])[0]
+                y = by + (_ofd_floats(code.get("Y")) or [0.0])[0]
+                items.append((round(y / max(size * 0.6, 1.0)), x, code.text))
+        items.sort()
+        lines: list[str] = []
+        current_y = None
+        for y, _x, t in items:
+            if current_y is None or y != current_y:
+                lines.append("")
+                current_y = y
+            lines[-1] += t
+        pages.append("\n".join(lines))
+    text, starts = _clean_pages(pages)
+    if not text.strip():
+        raise IngestError(name, "OFD without any text (a scan inside an OFD is not read)")
+    return text, starts
+
+
 # --- entry points -----------------------------------------------------------------------------
 
 
@@ -720,6 +787,8 @@ def _sniff(data: bytes, suffix: str) -> str:
     head = data[:2048].lstrip()
     if data.startswith(b"%PDF"):
         return "pdf"
+    if data.startswith(b"PK\x03\x04") and suffix in OFD_SUFFIXES:
+        return "ofd"
     if data.startswith(b"PK\x03\x04") and suffix in DOCX_SUFFIXES + OFFICE_SUFFIXES:
         return "docx" if suffix in DOCX_SUFFIXES else "office"
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
@@ -736,6 +805,8 @@ def _sniff(data: bytes, suffix: str) -> str:
         return "docx"
     if suffix in OFFICE_SUFFIXES:
         return "office"
+    if suffix in OFD_SUFFIXES:
+        return "ofd"
     return "text"
 
 
@@ -762,6 +833,9 @@ def convert_bytes(data: bytes, name: str, path: Path | None = None) -> Converted
             raise IngestError(name, "not a PDF file")
         text, fmt, starts, warnings = convert_pdf(data, name)
         return Converted(text, fmt, name, pages=starts, warnings=tuple(warnings))
+    if kind == "ofd":
+        text, starts = convert_ofd(data, name)
+        return Converted(text, "ofd", name, pages=starts)
     if kind == "docx":
         if not data.startswith(b"PK"):
             raise IngestError(name, "not a DOCX file (no ZIP signature)")

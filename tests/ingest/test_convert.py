@@ -171,3 +171,36 @@ def test_scanned_pdf_through_ocr():
     items = [c.number for c in pd.clauses if c.number and c.number.startswith(("(", "（"))]
     assert len(items) >= 5
     assert "扫描全能王" not in "".join(c.text for c in pd.clauses)
+
+
+def _ofd_bytes(pages: list[list[tuple[float, float, str]]]) -> bytes:
+    import zipfile
+
+    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("OFD.xml", f'<ofd:OFD {ns} Version="1.0"><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>')
+        page_refs = "".join(f'<ofd:Page ID="{k}" BaseLoc="Pages/Page_{k}/Content.xml"/>' for k in range(len(pages)))
+        z.writestr("Doc_0/Document.xml", f"<ofd:Document {ns}><ofd:Pages>{page_refs}</ofd:Pages></ofd:Document>")
+        for k, objs in enumerate(pages):
+            body = "".join(
+                f'<ofd:TextObject ID="{i}" Boundary="{x} {y} 150 6" Size="4"><ofd:TextCode X="0" Y="4">{t}</ofd:TextCode></ofd:TextObject>'
+                for i, (x, y, t) in enumerate(objs)
+            )
+            z.writestr(f"Doc_0/Pages/Page_{k}/Content.xml", f"<ofd:Page {ns}><ofd:Content><ofd:Layer>{body}</ofd:Layer></ofd:Content></ofd:Page>")
+    return buf.getvalue()
+
+
+def test_ofd_text_by_position():
+    data = _ofd_bytes([
+        [(20, 30, "关于测试的"), (60, 30, "实施意见"), (20, 40, "一、总体要求"), (20, 50, "（一）加强统筹。推动落实。"), (90, 280, "— 1 —")],
+        [(20, 30, "二、保障措施"), (20, 40, "（二）加强领导。（责任单位：市科委）"), (90, 280, "— 2 —")],
+    ])
+    conv = convert_bytes(data, "x.ofd")
+    assert conv.fmt == "ofd" and len(conv.pages) == 2
+    assert conv.text.split("\n") == ["关于测试的实施意见", "一、总体要求", "（一）加强统筹。推动落实。", "二、保障措施", "（二）加强领导。（责任单位：市科委）"]
+    pd = parse_converted(conv, "x.ofd")
+    assert pd.document.title == "关于测试的实施意见" and pd.clauses[-1].agencies == ("市科委",)
+    with pytest.raises(IngestError) as exc:
+        convert_bytes(b"PK\x03\x04junk", "bad.ofd")
+    assert "bad.ofd" in str(exc.value) and "OFD" in str(exc.value)
