@@ -48,7 +48,7 @@ _WEB_RE = re.compile(
     r"标\s*题|文\s*号|公开方式|有效性|效力状态|生效日期|所属类别|分类|层级|状态|类型|发布时间)\s*[:：]|^(?:政策解读|相关解读|"
     r"基本信息|相关附件|相关文件|附件下载|相关链接|分享|打印|关闭|责任编辑[:：].*|本文正文由.*|依《中华人民共和国著作权法》.*)$"
 )
-_ATTACHMENT_RE = re.compile(r"^附\s*件\s*([0-9０-９一二三四五六七八九十]{0,3})\s*[:：]?\s*(.{0,80})$")
+_ATTACHMENT_RE = re.compile(r"^附\s*件\s*([0-9０-９]{1,2}(?![0-9０-９])|[一二三四五六七八九十]{1,3}|)\s*[:：]?\s*(.{0,80})$")
 _DOC_NUMBER_LINE_RE = re.compile(r"^[\u4e00-\u9fff]{1,14}\s*[〔\[［【(（]\s*[0-9０-９]{4}\s*[〕\]］】)）]\s*第?\s*[0-9０-９]{1,5}\s*号(?:\s*签发人[:：].*)?$")
 _YEAR_LINE_RE = re.compile(r"^[0-9０-９]{4}\s*年$")
 
@@ -659,8 +659,8 @@ def _emit(
         kind = child.kind
         if kind in ("box", "attachment"):
             kind = "section"
-        elif kind == "clause" and child.heading_only:
-            kind = "section"
+        elif kind == "clause" and child.heading_only and (child.children or child.numbering.style not in ("1.1", "1.1.1")):
+            kind = "section"  # (an entry of a decimal catalogue with nothing under it is content: 1.1.1犁)
         heading: str | None
         number = child.numbering.marker if child.numbering else None
         if child.kind == "attachment":

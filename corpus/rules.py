@@ -85,6 +85,9 @@ NUMBERING_PATTERNS: tuple[tuple[float, str, re.Pattern[str]], ...] = (
     (ARTICLE_LEVEL, "第一条", re.compile(rf"^第([{_CNX}]+|[{_DIG}]{{1,3}})条(?![例款件规])")),
     (1, "一、", re.compile(rf"^([{_CN}]+)、")),
     (2, "（一）", re.compile(rf"^[（(]([{_CN}]+)[)）]")),
+    # decimal numbering of catalogues and standards (1.1 / 1.1.1): the level follows the number of parts
+    (3.6, "1.1.1", re.compile(rf"^(?:[{_DIG}]{{1,2}}[.．]){{2}}([{_DIG}]{{1,2}})(?![{_DIG}.．])(?=\s*[\u4e00-\u9fff（(])(?![万亿元%倍个年月日])")),
+    (3.3, "1.1", re.compile(rf"^[{_DIG}]{{1,2}}[.．]([{_DIG}]{{1,2}})(?![{_DIG}.．])(?=\s*[\u4e00-\u9fff（(])(?![万亿元%倍个年月日])")),
     (3, "1.", re.compile(rf"^([{_DIG}]{{1,2}})\s*[.．、](?![{_DIG}])")),
     (4, "(1)", re.compile(rf"^[（(]([{_DIG}]{{1,2}})[)）]")),
     (4, "1)", re.compile(rf"^([{_DIG}]{{1,2}})[)）]")),
