@@ -59,7 +59,7 @@ def corpus(as_json: bool = typer.Option(False, "--json", help="print every claus
             d.doc_id,
             d.doc_number or "—",
             d.title,
-            d.issued.isoformat(),
+            d.issued.isoformat() if d.issued else "—",
             until,
             str(len(pd.clauses)),
             ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
