@@ -22,6 +22,7 @@ from .scope import ABOUT_DOCUMENT_DATE, asked_kinds, doc_number_key, other_docum
 from .translate import QueryTranslator, Translation, _stemmer, cedict_entries, content_words, is_english
 
 _HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_SHANGHAI = re.compile(r"上海|沪|本市|\bShanghai\b", re.I)
 
 
 @functools.lru_cache(maxsize=1)
@@ -100,7 +101,9 @@ class Analyser:
         named = [doc for doc, title in self._titles if any(t in title or title in t for t in titles) or title in text]
         if key := doc_number_key(text):
             named += [doc for doc, k in self._numbers if same_doc_number(key, k)]
-        places = self._places.foreign_en(text) if english else self._places.foreign(normalize_for_search(text))
+        places = self._places.foreign_en(text) if english else self._places.foreign(normalize_for_search(text), tokens)
+        if _SHANGHAI.search(text):
+            places = []  # 新加坡企业来沪 asks about Shanghai; another place named beside it is no reason to refuse
         agencies = tuple(self.directory.find_in(text))
         return AnalysedQuestion(
             raw=query,
@@ -132,21 +135,25 @@ _PROPER = re.compile(r"^(?:the )?[A-Z]")
 
 
 @functools.lru_cache(maxsize=1)
-def _cedict_places() -> tuple[dict[str, set[str]], frozenset[str], frozenset[str]]:
+def _cedict_places() -> tuple[dict[str, set[str]], frozenset[str], frozenset[str], frozenset[str]]:
     """From CC-CEDICT, once per process: English place name → its Chinese spellings (entries glossed as a
-    city, province…); the English words CEDICT also writes in lower case (ordinary words, not names); and
-    the Chinese headwords whose first gloss is a proper name (香港 'Hong Kong', not 治安 'law and order')."""
+    city, province…); the English words CEDICT also writes in lower case (ordinary words, not names); the
+    Chinese headwords whose first gloss is a proper name (香港 'Hong Kong', not 治安 'law and order'); and
+    the headwords of places in Shanghai (长宁 'Changning District of Shanghai'), never foreign here."""
     named: dict[str, set[str]] = {}
     common: set[str] = set()
     proper: set[str] = set()
+    local: set[str] = set()
     for head, defs in cedict_entries():
         common.update(re.findall(r"\b[a-z]+\b", defs))
         if _PROPER.match(defs):
             proper.add(head)
+        if "Shanghai" in defs:
+            local.add(head)
         m = _PLACE_GLOSS.match(defs)
         if m and _PLACE_KIND.search(defs):
             named.setdefault(m.group(1).lower(), set()).add(head)
-    return named, frozenset(common), frozenset(proper)
+    return named, frozenset(common), frozenset(proper), frozenset(local)
 
 
 class PlaceNames:
@@ -163,6 +170,7 @@ class PlaceNames:
         self._pos = None
         self._en: dict[str, str] | None = None
         self._en_known: set[str] = set()
+        self._zh: set[str] = set()
         self._common: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
@@ -177,12 +185,13 @@ class PlaceNames:
     def _english_places(self) -> dict[str, str]:
         with self._lock:
             if self._en is None:
-                named, common, _ = _cedict_places()
+                named, common, _, local = _cedict_places()
                 self._en = {
                     name: sorted(heads)[0]
                     for name, heads in named.items()
-                    if not (set(name.split()) & common) and not any(h in self._text for h in heads)
+                    if not (set(name.split()) & common) and not any(h in self._text or h in local for h in heads)
                 }
+                self._zh = {h for heads in named.values() for h in heads if len(h) >= 2} - local
                 self._en_known = set(named)
                 self._common = common
             return self._en
@@ -201,9 +210,16 @@ class PlaceNames:
                     break
         return out
 
-    def foreign(self, query: str) -> list[str]:
-        proper = _cedict_places()[2]
-        return [
+    def foreign(self, query: str, tokens: tuple[str, ...] = ()) -> list[str]:
+        """Chinese: a word jieba tags as a place that the dictionary glosses as a proper name, or a token
+        that begins with a city, province or county the dictionary names (苏州 in 苏州工业园区); never a
+        place in Shanghai, never one the documents print."""
+        _, _, proper, local = _cedict_places()
+        self._english_places()
+        found = [
             p.word for p in self._posseg().lcut(query)
-            if p.flag == "ns" and len(p.word) >= 2 and p.word not in self._text and p.word in proper
+            if p.flag == "ns" and len(p.word) >= 2 and p.word in proper and p.word not in local
         ]
+        for t in tokens:
+            found += [t[:n] for n in (2, 3, 4) if len(t) >= n and t[:n] in self._zh]
+        return [w for w in dict.fromkeys(found) if w not in self._text]

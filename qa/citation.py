@@ -63,6 +63,14 @@ def _candidates(clause: Clause) -> tuple[tuple[int, int, frozenset[str]], ...]:
     return tuple((s, e, frozenset(bigrams(clause.text[s:e]))) for s, e in body)
 
 
+def best_sentences(clause: Clause, query: str, n: int = 2) -> list[str]:
+    """The n sentences of the clause that share most with the question (its agency list excluded)."""
+    q = bigrams(query)
+    body = _candidates(clause)
+    ranked = sorted(body, key=lambda it: (-(len(q & it[2]) / math.sqrt(len(it[2]) + 4) if it[2] else 0.0), it[0]))
+    return [clause.text[s:e] for s, e, _ in ranked[:n]]
+
+
 def best_sentence(clause: Clause, query: str) -> Highlight | None:
     """The sentence of the clause that shares most with the question (its agency list only if nothing else)."""
     body = _candidates(clause)

@@ -23,17 +23,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policyqa.corpus import Corpus
+from policyqa.corpus.rules import normalize
 from policyqa.index.tokenize import Tokenizer
 
 from .analysis import AnalysedQuestion
+from .citation import best_sentences
 from .scope import missing_kinds
 from .search import Hit
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "judge.json"
 _HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_NUMBER = re.compile(r"(?<![0-9.])[0-9]{2,}(?![0-9.])")
 
-# The features the models use; `agree` (legs agreeing on the best clause), `margin` (fused-score margin)
-# and `rare_missing` are computed and reported but left out: on dev, out of fold, they did not help.
+# The features the models use. Also computed and reported with every answer, but left out because on
+# dev, out of fold, they did not help: `agree` (legs agreeing on the best clause), `margin` (fused-score
+# margin), `rare_missing` (the rarest question word no best clause has), `missing_sent` (the asked kind
+# read only in the best-matching sentences) and `numbers_missing` (numbers the question names, e.g. a year,
+# that no best clause prints).
 FEATURES_LEXICAL = ("cov1", "cov3", "unknown", "missing", "english", "matched1", "matched3")
 FEATURES_DENSE = (*FEATURES_LEXICAL, "dense1", "dense3")
 
@@ -201,7 +207,15 @@ class Judge:
         s1 = hits[0].score
         s2 = hits[1].score if len(hits) > 1 else 0.0
         asked = q.asks - ({"date"} if q.about_document_date else set())
-        missing = tuple(missing_kinds(frozenset(asked), [h.clause.text for h in top], q.text))
+        missing = tuple(missing_kinds(frozenset(asked), [normalize(h.clause.text) for h in top], q.text))
+        # the same, read only in the sentences that match the question best (two per clause): a figure
+        # printed elsewhere in a long clause is usually about something else
+        sents = [normalize(t) for h in top for t in best_sentences(h.clause, q.keyword_text, 2)]
+        missing_sent = missing_kinds(frozenset(asked), sents, q.text) if asked else []
+        # numbers the question names (a year, a line number) that none of the best clauses prints
+        nums = set(_NUMBER.findall(q.text))
+        top_text = normalize("\n".join(h.clause.text for h in top))
+        nums_missing = sum(n not in top_text for n in nums) / len(nums) if nums else 0.0
         dense = [d for h in top if (d := getattr(h, "dense_sim", None)) is not None]
         x = {
             "cov1": covs[0],
@@ -211,6 +225,8 @@ class Judge:
             "margin": (s1 - s2) / s1 if s1 > 0 else 0.0,
             "missing": float(bool(missing)),
             "english": float(q.english),
+            "missing_sent": float(bool(missing_sent)),
+            "numbers_missing": nums_missing,
             "matched1": m1,
             "matched3": m3,
             "rare_missing": miss3,
