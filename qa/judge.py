@@ -234,6 +234,10 @@ class Judge:
         if dense and getattr(hits[0], "dense_sim", None) is not None:
             x["dense1"] = float(hits[0].dense_sim)
             x["dense3"] = float(max(dense))
+            sent = [d for h in top if (d := getattr(h, "sentence_sim", None)) is not None]
+            if sent:
+                x["sent1"] = float(sent[0]) if getattr(hits[0], "sentence_sim", None) is not None else 0.0
+                x["sent3"] = float(max(sent))
         return x, missing
 
     # --- the decision -----------------------------------------------------------------------------
