@@ -4,6 +4,7 @@ checkable citations — or an honest "not in these documents"."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from policyqa.corpus import Corpus
@@ -11,10 +12,13 @@ from policyqa.index.tokenize import JiebaTokenizer, Tokenizer, user_dictionary
 
 from .agencies import Agency, AgencyDirectory
 from .analysis import AnalysedQuestion, Analyser
-from .compose import AgencyEvidence, Citation, Composer, lead_order
+from .compose import AgencyEvidence, Citation, Composer, document_facts, lead_order
 from .judge import Judge, Verdict
 from .search import Searcher
 from .translate import Translation
+
+# a question about a document's validity rather than a day: 还有效吗, 有效期, in force, expire
+_VALIDITY = re.compile(r"有效|失效|到期|废止|\bin force\b|\bvalid\b|\bexpir", re.I)
 
 __all__ = ["Answer", "AnswerConfig", "Answerer", "AgencyEvidence", "Citation", "Refusal", "REFUSALS"]
 
@@ -157,6 +161,8 @@ class Answerer:
             return self._reverse(q, searcher, as_of)
         result = searcher.search(q, top_k=top_k)
         hits = list(result.hits)
+        if len(q.documents) == 1 and q.about_document_date and ("date" in q.asks or _VALIDITY.search(q.text)):
+            return self._document_facts(q, result, hits, as_of)
         tr = q.translation
         matched = q.keyword_text
         english = q.english
@@ -210,6 +216,19 @@ class Answerer:
             evidence=verdict.evidence,
             agencies_source=source_kind,
             question=q,
+        )
+
+    def _document_facts(self, q: AnalysedQuestion, result, hits, as_of: dt.date) -> Answer:
+        """'沪府办发〔2025〕5号是哪天印发的?': a document's own dates come from its record, with its first
+        clause (or the best clause of that document found) cited."""
+        doc = self.corpus.document(q.documents[0])
+        own = [h for h in hits if h.clause.doc_id == doc.doc_id]
+        clause = own[0].clause if own else next(c for c in self.corpus.clauses if c.doc_id == doc.doc_id)
+        cite = self.cite(clause, q.keyword_text, as_of, own[0].score if own else None)
+        text = document_facts(doc, cite.status, cite.citation, q.english)
+        return Answer(
+            query=q.raw, mode=result.mode, intent=q.intent, answerable=True, answer=text, message="", agencies=(),
+            citations=(cite,), notice=result.notice, translation=q.translation, confidence=1.0, question=q,
         )
 
     def _support_agencies(self, citations: tuple[Citation, ...]) -> list[AgencyEvidence]:

@@ -169,3 +169,33 @@ class Composer:
         en = q.english
         quote = best.highlight.text if best.highlight else best.clause.text[:120]
         return f"{best.citation}{self._flag(best, en)}{': ' if en else '：'}“{quote}”"
+
+
+def _day(d: dt.date | None, english: bool) -> str:
+    if d is None:
+        return "not stated" if english else "未写明"
+    return d.isoformat() if english else f"{d.year}年{d.month}月{d.day}日"
+
+
+def document_facts(doc, status: DocStatus, citation: str, english: bool) -> str:
+    """A document's own dates and status, from its record (title, 文号, signing date, validity)."""
+    ident = f"（{doc.doc_number}）" if doc.doc_number else ""
+    if english:
+        parts = [f"《{doc.title}》{ident}: signed {_day(doc.issued, True)}"]
+        if doc.valid_from:
+            parts.append(f"in force from {_day(doc.valid_from, True)}")
+        if doc.valid_until:
+            parts.append(f"valid until {_day(doc.valid_until, True)}")
+        if doc.plan_period:
+            parts.append(f"plan period {doc.plan_period[0]}–{doc.plan_period[1]}")
+        parts.append(f"status on {status.as_of.isoformat()}: {status.label_en}")
+        return "; ".join(parts) + f". Source: {citation}"
+    parts = [f"《{doc.title}》{ident}成文日期{_day(doc.issued, False)}"]
+    if doc.valid_from:
+        parts.append(f"自{_day(doc.valid_from, False)}起施行")
+    if doc.valid_until:
+        parts.append(f"有效期至{_day(doc.valid_until, False)}")
+    if doc.plan_period:
+        parts.append(f"规划期{doc.plan_period[0]}–{doc.plan_period[1]}年")
+    parts.append(f"截至{_day(status.as_of, False)}：{status.label}")
+    return "，".join(parts) + f"。依据{citation}"

@@ -279,3 +279,12 @@ def test_rule_modules_do_not_tokenise_or_translate_on_their_own():
         src = (root / name).read_text(encoding="utf-8")
         assert not _re.search(r"^from \.translate import|^import jieba", src, _re.M), name
         assert "JiebaTokenizer(" not in src and ".translate(" not in src, name
+
+
+@pytest.mark.parametrize(
+    "q", ["沪府办发[2025]5号是哪天印发的？", "《上海市促进服务业创新发展若干措施》现在还有效吗？", "Is 沪府办发〔2025〕5号 still in force?"]
+)
+def test_a_document_s_dates_come_from_its_record(answerer, searcher, q):
+    ans = answerer.ask(searcher, q, as_of=TODAY)
+    assert ans.answerable and ans.citations[0].clause.doc_id == "hfbf2025-5"
+    assert ("2028" in ans.answer) and ("沪府办发〔2025〕5号" in ans.answer)
