@@ -237,7 +237,7 @@ def _paragraphs(
             starts = True
         elif numbering or line.chars.startswith("——") or line.indented:
             starts = True
-        elif rules.AGENCY_LIST_RE.match(line.chars) or _is_agency_note_line(line.chars):
+        elif rules.AGENCY_LIST_RE.match(line.chars) or _is_agency_note_line(line.chars) or _is_bare_list_line(line.chars):
             starts = True
         else:
             prev = current.lines[-1]
@@ -266,7 +266,7 @@ def _paragraphs(
                 seq.take(numbering)
                 current.kind = "numbered"
                 in_box = numbering.level == rules.BOX_LEVEL or (in_box and numbering.level > rules.BOX_LEVEL)
-            elif rules.AGENCY_LIST_RE.match(line.chars) or _is_agency_note_line(line.chars):
+            elif rules.AGENCY_LIST_RE.match(line.chars) or _is_agency_note_line(line.chars) or _is_bare_list_line(line.chars):
                 current.kind = "agencies"
         else:
             assert current is not None
@@ -274,6 +274,12 @@ def _paragraphs(
     if current is not None:
         paras.append(current)
     return _mark_tables(paras)
+
+
+def _is_bare_list_line(chars: str) -> bool:
+    """A line that is nothing but an unbracketed labelled list: 责任单位：市商务委、市财政局"""
+    notes = rules.find_bare_agency_lists(chars)
+    return bool(notes) and notes[0].start == 0 and notes[-1].end >= len(chars.rstrip("。.；;"))
 
 
 def _is_agency_note_line(chars: str) -> bool:
@@ -327,11 +333,10 @@ class _Node:
 
     def has_agencies(self) -> bool:
         """The clause is closed by its agency list or note (nothing but punctuation after it)."""
-        text = "".join(p.chars for p in self.paras)
-        if rules.find_agency_list(text) is not None:
+        text = "\n".join(p.chars for p in self.paras)
+        if rules.find_agency_list(text.replace("\n", "")) is not None:
             return True
-        notes = rules.find_agency_notes(text)
-        return bool(notes) and not text[notes[-1].end :].strip("。.；;，, ")
+        return _closes_with_note(text)
 
 
 def _build_tree(paras: list[_Para], uses_agencies: bool, paragraph_lines: bool = False) -> _Node:
@@ -501,15 +506,20 @@ def _node_text(node: _Node) -> tuple[str, list[int]]:
     return "".join(chars), offs
 
 
-_AGENCY_COLUMN_RE = re.compile(r"(牵头|配合|责任|负责|主责|主办|协办|参与|指导|实施|主管|承办|监管)(单位|部门|处室|机构|司局)?$")
+_AGENCY_COLUMN_RE = re.compile(r"(牵头|配合|责任|负责|主责|主办|协办|参与|指导|实施|主管|承办|监管)(单位|部门|处室|机构|司局|主体)?$")
 
 
 def _agency_columns(header: list[str]) -> dict[int, str]:
+    """Columns of a table that name units, with the role their header gives (牵头 → lead, 配合 → support).
+    A header that says its first unit leads (责任单位（列首位者牵头）) gives "lead_first"."""
     cols: dict[int, str] = {}
     for i, h in enumerate(header):
-        h = re.sub(r"\s+", "", h)
-        if len(h) <= 14 and (h.endswith(("单位", "部门", "处室", "机构")) or _AGENCY_COLUMN_RE.search(h)) and not h.startswith("序号"):
-            if re.search(r"牵头|主责|主办", h):
+        full = re.sub(r"\s+", "", h)
+        h = re.sub(r"[（(][^（）()]*[)）]", "", full)
+        if len(h) <= 14 and (h.endswith(("单位", "部门", "处室", "机构", "主体")) or _AGENCY_COLUMN_RE.search(h)) and not h.startswith("序号"):
+            if rules._LEAD_FIRST_RE.search(full):
+                cols[i] = "lead_first"
+            elif re.search(r"牵头|主责|主办", h):
                 cols[i] = rules.LEAD
             elif re.search(r"配合|协办|参与|协助", h):
                 cols[i] = rules.SUPPORT
@@ -613,10 +623,13 @@ def _emit_tabrows(child: _Node, doc_id: str, source_path: str, segs: tuple[str, 
                 value = last_agency_cells[i]  # a merged cell from the row above (the same task continues)
             elif value.strip():
                 last_agency_cells[i] = value
+            first = True
             for name in re.split(r"[、，,；;\s]+", value):
                     name = name.strip("。.")
                     if name and name not in ("—", "-", "/", "无", "／") and name not in [n for n, _ in entries]:
-                        entries.append((name, role))
+                        r = role if role != "lead_first" else (rules.LEAD if first else rules.RESPONSIBLE)
+                        entries.append((name, r))
+                        first = False
         number = cells[0][0].strip() if cells[0][0].strip().isdigit() else None
         heading = next((c for c, _ in cells if c.strip() and not c.strip().isdigit()), None)
         heading = heading if heading and len(heading) <= 40 else None
@@ -1069,10 +1082,7 @@ def parse_text(
     scale = 1.0
     attachments = _find_attachments(lines, first_heading, matter.skip | page_numbers | rule_lines)
     paras = _paragraphs(body, hard_wrapped, paragraph_lines=paragraph_lines, attachments=attachments, scale=scale)
-    uses_agencies = any(
-        rules.AGENCY_LIST_RE.search(p.chars) or (rules.find_agency_notes(p.chars) and _closes_with_note(p.chars))
-        for p in paras
-    )
+    uses_agencies = any(rules.AGENCY_LIST_RE.search(p.chars) or _closes_with_note(p.chars) for p in paras)
     root = _build_tree(paras, uses_agencies, paragraph_lines)
     _merge_single_paragraph_sections(root)
     _assign_segments(root)
@@ -1171,8 +1181,8 @@ def parse_text(
 
 
 def _closes_with_note(chars: str) -> bool:
-    notes = rules.find_agency_notes(chars)
-    return bool(notes) and not chars[notes[-1].end :].strip("。.；;，, ")
+    notes = sorted(rules.find_agency_notes(chars) + rules.find_bare_agency_lists(chars), key=lambda n: n.end)
+    return bool(notes) and not chars[notes[-1].end :].strip("。.；;，,\n ")
 
 
 def parse_file(path: Path, source_path: str, *, doc_id: str | None = None, notes: str = "") -> ParsedDocument:

@@ -298,7 +298,7 @@ _ROLE_LABEL_RE = re.compile(
     r"^(?P<label>(?:责任|牵头|负责|主责|主办|配合|协办|协助|参与|实施|责任主体|指导|监管)(?:单位|部门|处室|机构|主体)?"
     r"|责任主体)\s*[:：]\s*"
 )
-_LEAD_FIRST_RE = re.compile(r"(?:列|排|排列)在?(?:第一位|首位)的?(?:者|部门|单位)?为牵头|第一个为牵头|首位为牵头")
+_LEAD_FIRST_RE = re.compile(r"(?:列|排|排列)在?(?:第一位|首位)的?(?:者|部门|单位)?为牵头|第一个为牵头|首位为牵头|首位.{0,4}牵头")
 _VERB_RE = re.compile(r"(?:等|按职责分工|按职责|分别|共同|依职责)?(?:牵头|负责(?!人)|参与|配合|指导|会同|协助|协同|落实)")
 AGENCY_SUFFIXES = (
     "部", "委", "局", "厅", "办", "院", "署", "行", "会", "府", "处", "室", "所", "站", "中心", "部门", "单位", "政府",
@@ -357,7 +357,7 @@ def _role_for(word: str) -> str:
 
 def _names(chunk: str) -> list[str] | None:
     names = [re.sub(r"\s+", "", n) for n in _split_top(chunk, "、，,")]
-    names = [n.removesuffix("等") for n in names if n]
+    names = [re.sub(r"^(?:由|请|均由)", "", n).removesuffix("等") for n in names if n]
     if not names or not all(looks_like_agency(n) for n in names):
         return None
     return names

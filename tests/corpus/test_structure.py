@@ -91,3 +91,18 @@ def test_attachments_are_their_own_sections_with_fresh_numbering():
     att = pd.clauses[3]
     assert (att.kind, att.number, att.heading) == ("section", "附件1", "测试项目清单")
     assert pd.clauses[5].section_path == ("附件1 测试项目清单", "一、第一类")
+
+
+def test_an_unbracketed_list_on_its_own_line_closes_the_clause_above():
+    text = "关于测试的若干措施\n一、主要任务\n（一）推进甲事项。加快建设。\n责任单位：市商务委、市财政局\n（二）推进乙事项。（由市科委负责）\n"
+    pd = parse_text(text, "x.txt", paragraph_lines=True)
+    got = {c.clause_id.split(":")[1]: c.agencies for c in pd.clauses}
+    assert got["1.1"] == ("市商务委", "市财政局") and got["1.2"] == ("市科委",)
+    assert ids(pd) == ["1", "1.1", "1.2"]
+
+
+def test_table_header_saying_the_first_unit_leads():
+    text = "关于测试的分工方案\n一、重点任务\n序号\t任务\t责任单位（列首位者为牵头单位）\t完成时限\n1\t建设平台\t市科委、市财政局\t2026年底\n"
+    pd = parse_text(text, "x.txt", paragraph_lines=True)
+    row = next(c for c in pd.clauses if c.clause_id.endswith(".r1"))
+    assert row.agency_roles == (("市科委", "lead"), ("市财政局", "responsible"))
