@@ -384,7 +384,7 @@ def _build_tree(paras: list[_Para], uses_agencies: bool, paragraph_lines: bool =
             last_content.paras.append(p)  # a list that starts on its own line belongs to the clause above
             continue
         top = stack[-1]
-        if top.kind == "box" and not p.is_box_width and p.kind != "table":
+        if top.kind == "box" and not paragraph_lines and not p.is_box_width and p.kind != "table":
             stack.pop()
             top = stack[-1]
         if top.numbering is not None and top.numbering.level == rules.ARTICLE_LEVEL and not top.heading_only:
@@ -451,7 +451,7 @@ def _assign_segments(node: _Node) -> None:
             seg = f"att{child.numbering.value or 1}" if child.numbering else "att1"
         elif child.numbering is not None:
             style = child.numbering.style
-            prefix = {"第一章": "ch", "第一节": "s", "第一条": "a", "①": "c"}.get(style, "")
+            prefix = {"第一部分": "pt", "第一章": "ch", "第一节": "s", "第一条": "a", "①": "c"}.get(style, "")
             seg = f"box{child.numbering.value}" if child.kind == "box" else f"{prefix}{child.numbering.value}"
         else:
             prefix = "table" if child.kind in ("table", "tabrows") else "p"

@@ -78,8 +78,9 @@ _DIG = "0-9０-９"
 _CNX = "一二三四五六七八九十百零〇两"
 # Levels: articles (第X章 > 第X节 > 第X条) sit above the list numbering (一、 > （一） > 1. > (1) > ①), so items
 # inside an article nest under it.
-CHAPTER_LEVEL, SECTION_LEVEL, ARTICLE_LEVEL = 0.2, 0.4, 0.6
+PART_LEVEL, CHAPTER_LEVEL, SECTION_LEVEL, ARTICLE_LEVEL = 0.15, 0.2, 0.4, 0.6
 NUMBERING_PATTERNS: tuple[tuple[float, str, re.Pattern[str]], ...] = (
+    (PART_LEVEL, "第一部分", re.compile(rf"^第([{_CNX}]+|[{_DIG}]{{1,2}})(?:部分|编)(?=\s|$|[\u4e00-\u9fff])")),
     (CHAPTER_LEVEL, "第一章", re.compile(rf"^第([{_CNX}]+|[{_DIG}]{{1,3}})章(?![程节])")),
     (SECTION_LEVEL, "第一节", re.compile(rf"^第([{_CNX}]+|[{_DIG}]{{1,3}})节")),
     (ARTICLE_LEVEL, "第一条", re.compile(rf"^第([{_CNX}]+|[{_DIG}]{{1,3}})条(?![例款件规])")),
@@ -93,7 +94,7 @@ NUMBERING_PATTERNS: tuple[tuple[float, str, re.Pattern[str]], ...] = (
     (4, "1)", re.compile(rf"^([{_DIG}]{{1,2}})[)）]")),
     (5, "①", re.compile(r"^([\u2460-\u2473])")),
 )
-BOX_PATTERN = re.compile(rf"^专栏\s*([{_DIG}]+)\s*[:：]")
+BOX_PATTERN = re.compile(rf"^专栏\s*(?:([{_DIG}]+)\s*[:：]|([一二三四五六七八九十]+)(?:\s*[:：]|\s+|(?=[\u4e00-\u9fff])))")
 BOX_LEVEL = 3.5  # a boxed 专栏 sits inside the numbered item it illustrates
 
 
@@ -121,7 +122,7 @@ def match_numbering(line: str) -> Numbering | None:
             return Numbering(level, value, marker, style)
     m = BOX_PATTERN.match(line)
     if m:
-        return Numbering(BOX_LEVEL, to_int(m.group(1)), m.group(0), "专栏")
+        return Numbering(BOX_LEVEL, to_int(m.group(1) or m.group(2)), m.group(0), "专栏")
     return None
 
 

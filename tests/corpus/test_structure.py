@@ -106,3 +106,13 @@ def test_table_header_saying_the_first_unit_leads():
     pd = parse_text(text, "x.txt", paragraph_lines=True)
     row = next(c for c in pd.clauses if c.clause_id.endswith(".r1"))
     assert row.agency_roles == (("市科委", "lead"), ("市财政局", "responsible"))
+
+
+def test_parts_and_boxes_numbered_in_chinese():
+    text = (
+        "某某市服务业发展规划纲要\n第一部分 发展基础\n一、主要成就\n（一）规模扩大。总量提升。\n"
+        "第二部分 主要任务\n一、做强现代服务业\n（一）发展数字服务。加快发展。\n专栏一 数字服务重点工程\n建设一批平台。\n"
+    )
+    pd = parse_text(text, "x.txt", paragraph_lines=True)
+    assert ids(pd) == ["pt1", "pt1.1", "pt1.1.1", "pt2", "pt2.1", "pt2.1.1", "pt2.1.1.box1", "pt2.1.1.box1.p1"]
+    assert pd.document.title == "某某市服务业发展规划纲要"
