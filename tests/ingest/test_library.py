@@ -153,3 +153,12 @@ def test_an_admin_set_status_is_what_answers_report(tmp_path):
     assert st.status == "expired" and st.label.startswith("已废止") and "沪科〔2026〕1号" in st.label
     with pytest.raises(Exception):
         lib.set_status("nope", "revoked")
+
+
+def test_agencies_update_lists_units_the_directory_lacks(env):
+    r = runner.invoke(app, ["add", str(WILD / HTML), "--no-index", "--json"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["agencies-update"])  # without --write: lists only, the package's data is not touched
+    assert r.exit_code == 0
+    listed = r.stdout.split()
+    assert "海关总署" in listed and "市商务委" not in listed  # known units are not listed again
