@@ -22,7 +22,6 @@ from .scope import ABOUT_DOCUMENT_DATE, asked_kinds, doc_number_key, other_docum
 from .translate import QueryTranslator, Translation, _stemmer, cedict_entries, content_words, is_english
 
 _HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-_SHANGHAI = re.compile(r"上海|沪|本市|\bShanghai\b", re.I)
 
 
 @functools.lru_cache(maxsize=1)
@@ -32,6 +31,7 @@ def _opencc():
     return OpenCC("t2s")
 
 
+@functools.lru_cache(maxsize=4096)  # widgets ask the same questions again and again; OpenCC is ~1 ms
 def normalise(text: str) -> str:
     """Traditional → simplified characters (OpenCC t2s), full-width → half-width (NFKC), spaces trimmed."""
     text = normalize(text).strip()
@@ -102,8 +102,6 @@ class Analyser:
         if key := doc_number_key(text):
             named += [doc for doc, k in self._numbers if same_doc_number(key, k)]
         places = self._places.foreign_en(text) if english else self._places.foreign(normalize_for_search(text), tokens)
-        if _SHANGHAI.search(text):
-            places = []  # 新加坡企业来沪 asks about Shanghai; another place named beside it is no reason to refuse
         agencies = tuple(self.directory.find_in(text))
         return AnalysedQuestion(
             raw=query,
@@ -189,6 +187,7 @@ class PlaceNames:
                 self._en = {
                     name: sorted(heads)[0]
                     for name, heads in named.items()
+                    # a name one of whose places is in Shanghai (Changning, Jinshan) is read as that one
                     if not (set(name.split()) & common) and not any(h in self._text or h in local for h in heads)
                 }
                 self._zh = {h for heads in named.values() for h in heads if len(h) >= 2} - local
