@@ -343,8 +343,11 @@ def serve(
 
 @app.command("eval")
 def eval_(
-    split: str = typer.Option("test", help="dev | test | all"),
+    split: str = typer.Option("test", help="dev | test | blind | all"),
     modes: str = typer.Option("lexical,hybrid,dense", help="comma-separated modes to measure"),
+    questions_file: Path = typer.Option(
+        None, "--questions", help="another question file (e.g. a blind batch, eval/blind/*.jsonl); default eval/questions.jsonl"
+    ),
     out: Path = typer.Option(Path("artifacts/eval"), help="folder for report.json, report.txt, report.png"),
     baseline: bool = typer.Option(True, help="also run the fixed-chunk BM25 baseline"),
 ) -> None:
@@ -356,7 +359,7 @@ def eval_(
     settings = _settings()
     loaded = _engine(settings).warm_up(build_if_missing=True)
     try:
-        questions = load_questions(split=split)
+        questions = load_questions(questions_file, split=split) if questions_file else load_questions(split=split)
         wanted = tuple(m.strip() for m in modes.split(",") if m.strip())
         report, rows, unavailable = evaluate(loaded.searcher, loaded.corpus, questions, wanted, baseline=baseline)
     except ValueError as exc:

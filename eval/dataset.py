@@ -8,7 +8,7 @@ from pathlib import Path
 
 TYPES = ("agency", "support", "fact", "general", "multi", "unanswerable")
 INTENTS = ("agency", "support", "fact", "general")
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "blind")  # blind: batches run once, after the last change, reported apart
 LANGS = ("zh", "en")
 DEFAULT_PATH = Path(__file__).resolve().parent / "questions.jsonl"
 
@@ -30,7 +30,7 @@ class Question:
 
 def load_questions(path: Path = DEFAULT_PATH, split: str = "all") -> list[Question]:
     if split not in (*SPLITS, "all"):
-        raise ValueError(f"unknown split {split!r}; choose one of dev, test, all")
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}, all")
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
