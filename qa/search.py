@@ -14,6 +14,7 @@ import numpy as np
 from policyqa.corpus import Clause, Corpus, Passage
 from policyqa.index.store import IndexBundle
 
+from .analysis import normalise
 from .status import document_status
 from .translate import QueryTranslator, Translation, is_english
 
@@ -185,8 +186,9 @@ class Searcher:
         mode: str | None = None,
     ) -> SearchResult:
         # an analysed question (qa/analysis.py) brings its normalised text and translation: not re-derived
+        # a raw string (/v1/search, eval) is normalised the same way: traditional → simplified, full-width → half
         analysed = None if isinstance(query, str) else query
-        query = query if analysed is None else analysed.text
+        query = normalise(query) if analysed is None else analysed.text
         used, notice = self.resolve_mode(mode)
         filters = filters or SearchFilters()
         # each leg contributes a few times more passages than asked for; all of them when filtering

