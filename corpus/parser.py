@@ -46,7 +46,7 @@ _WEB_RE = re.compile(
     r"^字号|^【?字体|^点击查看|^\s*[-—>|]+\s*$|https?://|^(?:索\s*引\s*号|主题分类|主\s*题\s*词|统一编号|实施日期|失效日期|文件状态|"
     r"信息来源|来源|浏览次数|访问量|检索时间|检索关键词|原文链接|发布机构|发布日期|发文机关|发文字号|成文日期|发布单位|"
     r"标\s*题|文\s*号|公开方式|有效性|效力状态|生效日期|所属类别|分类|层级|状态|类型|发布时间)\s*[:：]|^(?:政策解读|相关解读|"
-    r"基本信息|相关附件|相关文件|附件下载|相关链接|分享|打印|关闭|责任编辑[:：].*|本文正文由.*|依《中华人民共和国著作权法》.*)$"
+    r"基本信息|相关附件|相关文件|附件下载|相关链接|分享|打印|关闭|(?:政策)?全文|正文|责任编辑[:：].*|本文正文由.*|依《中华人民共和国著作权法》.*)$"
 )
 _ATTACHMENT_RE = re.compile(r"^附\s*件\s*([0-9０-９]{1,2}(?![0-9０-９])|[一二三四五六七八九十]{1,3}|)\s*[:：]?\s*(.{0,80})$")
 _DOC_NUMBER_LINE_RE = re.compile(r"^[\u4e00-\u9fff]{1,14}\s*[〔\[［【(（]\s*[0-9０-９]{4}\s*[〕\]］】)）]\s*第?\s*[0-9０-９]{1,5}\s*号(?:\s*签发人[:：].*)?$")
@@ -775,6 +775,7 @@ def _is_signature_line(chars: str) -> bool:
     return all(rules.looks_like_agency(x) or x.endswith("文件") for x in parts)
 
 
+_ISSUER_TAIL_RE = re.compile(r"(?:委员会|人民政府|办公厅|办公室|管理局|总局|部|委|局|厅|办|院|署|行|中心|海关|总部|分行|政府)$")
 _CONTACT_RE = re.compile(r"联系人[:：]|联系电话[:：]|联系方式[:：]|传真[:：]|邮编[:：]")
 
 
@@ -828,6 +829,7 @@ def _classify_matter(lines: list[_Line], first_heading: int, hints: dict[str, st
             title_lines.insert(0, prev)
             k -= 1
         raw_title = "".join(ln.chars for ln in title_lines)
+        raw_title = re.sub(r"[（(]\s*[\u4e00-\u9fff]{1,14}[〔\[［][0-9０-９]{4}[〕\]］]\s*第?[0-9０-９]{1,5}号\s*[)）]$", "", raw_title)  # …意见（X〔2010〕186号）
         am = _ATTACHMENT_RE.match(raw_title)
         if am and am.group(2):
             raw_title = am.group(2)
@@ -878,9 +880,12 @@ def _classify_matter(lines: list[_Line], first_heading: int, hints: dict[str, st
             bp("contact", ln)
         elif in_notice and _is_notice_title(c):
             bp("notice_title", ln)
-        elif in_notice:
+        elif in_notice and (_is_signature_line(c) or _ISSUER_TAIL_RE.search(flat)):
             m.issuers += _signature_names(c)  # names printed under the notice: the issuing agencies
             bp("issuers", ln)
+        elif in_notice:
+            m.notice.append(ln)  # the rest of the notice (an attachment list, a line without a full stop)
+            m.skip.add(ln.no)
         elif _is_notice_title(c) or (m.title_line is not None and ln.no < m.title_line):
             bp("notice_title", ln)
         else:
