@@ -49,7 +49,7 @@ _WEB_RE = re.compile(
     r"基本信息|相关附件|相关文件|附件下载|相关链接|分享|打印|关闭|(?:政策)?全文|正文|责任编辑[:：].*|本文正文由.*|依《中华人民共和国著作权法》.*)$"
 )
 _ATTACHMENT_RE = re.compile(r"^附\s*件\s*([0-9０-９]{1,2}(?![0-9０-９])|[一二三四五六七八九十]{1,3}|)\s*[:：]?\s*(.{0,80})$")
-_DOC_NUMBER_LINE_RE = re.compile(r"^[\u4e00-\u9fff]{1,14}\s*[〔\[［【(（]\s*[0-9０-９]{4}\s*[〕\]］】)）]\s*第?\s*[0-9０-９]{1,5}\s*号(?:\s*签发人[:：].*)?$")
+_DOC_NUMBER_LINE_RE = re.compile(r"^[（(]?[\u4e00-\u9fff]{1,14}\s*[〔\[［【(（]\s*[0-9０-９]{4}\s*[〕\]］】)）]\s*第?\s*[0-9０-９]{1,5}\s*号[)）]?(?:\s*签发人[:：].*)?$")
 _YEAR_LINE_RE = re.compile(r"^[0-9０-９]{4}\s*年$")
 
 HARD_WRAP_MAX_MEDIAN_WIDTH = 40  # documents whose lines are narrower were hard-wrapped at page width
@@ -746,6 +746,8 @@ def _is_notice_title(chars: str) -> bool:
 
 def _is_date_line(chars: str) -> bool:
     c = re.sub(r"\s+", "", chars)
+    if c[:1] in "（(" and c[-1:] in ")）":  # （2025年3月12日）printed under a title
+        c = c[1:-1]
     return bool(rules.DATE_RE.fullmatch(c) or (rules.parse_cn_date(c) and rules._CN_DATE_RE.fullmatch(c)))
 
 

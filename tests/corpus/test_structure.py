@@ -116,3 +116,11 @@ def test_parts_and_boxes_numbered_in_chinese():
     pd = parse_text(text, "x.txt", paragraph_lines=True)
     assert ids(pd) == ["pt1", "pt1.1", "pt1.1.1", "pt2", "pt2.1", "pt2.1.1", "pt2.1.1.box1", "pt2.1.1.box1.p1"]
     assert pd.document.title == "某某市服务业发展规划纲要"
+
+
+def test_number_and_date_in_brackets_under_the_title():
+    text = "上海市某某管理办法\n（沪府令〔2025〕12号）\n（2025年3月12日）\n第一条 为了规范管理，制定本办法。\n第二条 本办法自2025年5月1日起施行。\n"
+    pd = parse_text(text, "x.txt", paragraph_lines=True)
+    d = pd.document
+    assert (d.title, d.doc_number, d.issued.isoformat(), d.valid_from.isoformat()) == ("上海市某某管理办法", "沪府令〔2025〕12号", "2025-03-12", "2025-05-01")
+    assert ids(pd) == ["a1", "a2"]
