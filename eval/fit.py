@@ -82,7 +82,9 @@ def choose_threshold(points: list[dict], max_refused: float = MAX_ANSWERABLE_REF
 
 
 def fit_judge(rows: list[tuple[dict, bool, bool]], names: tuple[str, ...]) -> tuple[LinearModel, dict]:
-    """rows: (evidence, answerable, refused by a rule before the model)."""
+    """rows: (evidence, answerable, refused by a rule before the model). One threshold per language
+    (the `english` feature), each the out-of-fold point with at most MAX_ANSWERABLE_REFUSED of that
+    language's answerable questions refused."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import RepeatedStratifiedKFold
 
@@ -106,13 +108,20 @@ def fit_judge(rows: list[tuple[dict, bool, bool]], names: tuple[str, ...]) -> tu
     oof = np.where(counts > 0, oof / np.maximum(counts, 1), 0.0)
     points = risk_coverage(oof, y, forced)
     chosen = choose_threshold(points)
+    english = np.array([bool(x.get("english")) for x, _, _ in rows])
+    per_lang = {}
+    for lang, mask in (("zh", ~english), ("en", english)):
+        if (y[mask]).any() and (~y[mask]).any():
+            per_lang[lang] = choose_threshold(risk_coverage(oof[mask], y[mask], forced[mask]))
     clf = LogisticRegression(C=C_JUDGE, max_iter=5000, class_weight="balanced")
     clf.fit(Z[use], y[use])
     model = LinearModel(
         names, tuple(round(float(v), 6) for v in mean), tuple(round(float(v), 6) for v in scale),
         tuple(round(float(v), 6) for v in clf.coef_[0]), round(float(clf.intercept_[0]), 6), chosen["threshold"],
+        tuple(sorted((lang, pt["threshold"]) for lang, pt in per_lang.items())),
     )
-    return model, {"questions": len(rows), "oof_operating_point": chosen, "oof_curve": points}
+    return model, {"questions": len(rows), "oof_operating_point": chosen, "oof_operating_point_by_language": per_lang,
+                   "oof_curve": points}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -172,14 +181,14 @@ def main(argv: list[str] | None = None) -> None:
     model, info = fit_judge(lex_rows, FEATURES_LEXICAL)
     out["models"]["lexical"] = model.to_dict()
     out["fit"]["lexical"] = info
-    print(f"lexical judge: {dict(zip(model.features, model.coef))} threshold {model.threshold} → {info['oof_operating_point']}")
+    print(f"lexical judge: {dict(zip(model.features, model.coef))} thresholds {model.thresholds} → {info['oof_operating_point_by_language']}")
     if searcher.dense_available:
         hy_rows = evidence_rows("hybrid")
         if all("dense1" in x for x, _, forced in hy_rows if not forced):
             model, info = fit_judge(hy_rows, FEATURES_DENSE)
             out["models"]["dense"] = model.to_dict()
             out["fit"]["dense"] = info
-            print(f"dense judge: {dict(zip(model.features, model.coef))} threshold {model.threshold} → {info['oof_operating_point']}")
+            print(f"dense judge: {dict(zip(model.features, model.coef))} thresholds {model.thresholds} → {info['oof_operating_point_by_language']}")
         else:
             print("hits carry no dense_sim: dense judge not fitted")
     JUDGE_PATH.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -61,6 +61,12 @@ class LinearModel:
     coef: tuple[float, ...]
     intercept: float
     threshold: float  # answer when P(answerable) ≥ threshold
+    # per language (zh / en), when fitted: the two reach the judge through different evidence (an English
+    # question's keyword legs see only its dictionary translation), so each gets its own operating point
+    thresholds: tuple[tuple[str, float], ...] = ()
+
+    def threshold_for(self, lang: str) -> float:
+        return dict(self.thresholds).get(lang, self.threshold)
 
     def probability(self, x: dict[str, float]) -> float:
         z = self.intercept + sum(
@@ -72,12 +78,14 @@ class LinearModel:
         return {
             "features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
             "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold,
+            "thresholds": dict(self.thresholds),
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> "LinearModel":
         return cls(tuple(d["features"]), tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]),
-                   float(d["intercept"]), float(d["threshold"]))
+                   float(d["intercept"]), float(d["threshold"]),
+                   tuple(sorted((k, float(v)) for k, v in d.get("thresholds", {}).items())))
 
 
 @dataclass(frozen=True)
@@ -252,7 +260,7 @@ class Judge:
         x, missing = self.evidence(q, hits)
         model = self.models["dense"] if "dense1" in x and "dense" in self.models else self.models["lexical"]
         p = model.probability(x)
-        if p >= model.threshold:
+        if p >= model.threshold_for(q.lang):
             return Verdict(True, round(p, 4), None, "", x, missing)
         kind = KIND_REFUSAL[missing[0]] if missing else "no_match"
         return Verdict(False, round(p, 4), kind, "", x, missing)
