@@ -10,20 +10,17 @@ import threading
 import time
 from collections import deque
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, Header, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from policyqa.qa.engine import Engine
 from policyqa.qa.settings import Settings
 
-from . import errors
+from . import errors, pages
 from .errors import AdminDisabled, BodyTooLarge, RateLimited, Unauthorized, error_body
 from .schemas import (
     AgenciesResponse,
@@ -38,7 +35,6 @@ from .schemas import (
 )
 from .service import QAService
 
-STATIC = Path(__file__).resolve().parent / "static"
 access_log = logging.getLogger("policyqa.access")
 
 
@@ -298,33 +294,7 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
     async def prometheus():
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    # --- pages, served by the service itself (no CDN) ------------------------------------------
-
-    import swagger_ui_bundle
-
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url,
-            title="policyqa API",
-            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-            swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon-32x32.png",
-        )
-
-    def page(name: str, media_type: str = "text/html"):
-        async def serve() -> FileResponse:
-            return FileResponse(STATIC / name, media_type=media_type)
-
-        return serve
-
-    app.get("/", include_in_schema=False)(page("index.html"))
-    app.get("/widget.js", include_in_schema=False)(page("widget.js", "text/javascript"))
-    app.get("/widget-demo", include_in_schema=False)(page("widget-demo.html"))
-    app.get("/widget-demo-en", include_in_schema=False)(page("widget-demo-en.html"))
+    pages.install(app)  # staff page, widget, clause page, /docs and /redoc (api/pages.py)
     return app
 
 

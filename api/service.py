@@ -20,6 +20,7 @@ class QAService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._reindex_lock = threading.Lock()
+        self._registry = None
 
     @property
     def directory(self):
@@ -89,6 +90,69 @@ class QAService:
         if c is None:
             raise UnknownClause(f"no clause with id {clause_id!r}", field="clause_id")
         return self.hit(loaded, c, day=dt.date.today())
+
+    def clause_page(self, clause_id: str, *, hl: str | None = None, q: str | None = None) -> dict:
+        """Everything the clause page shows: the clause, its document and status today, the sentence to mark
+        (``hl``: a quoted sentence, else the one best matching ``q``), its agencies with their directory names,
+        the clauses before and after it, and the official publication's address where the registry has one."""
+        loaded = self._loaded()
+        c = loaded.corpus.clause(clause_id)
+        if c is None:
+            raise UnknownClause(f"no clause with id {clause_id!r}", field="clause_id")
+        today = dt.date.today()
+        hit = self.hit(loaded, c, day=today, query=q or None)
+        span = None
+        if hl and (i := c.text.find(hl.strip())) >= 0 and hl.strip():
+            span = (i, i + len(hl.strip()))
+        elif hit["highlight"]:
+            span = (hit["highlight"]["start"], hit["highlight"]["end"])
+        pd = next(p for p in loaded.corpus.documents if p.document.doc_id == c.doc_id)
+        ids = [x.clause_id for x in pd.clauses]
+        pos = ids.index(c.clause_id)
+
+        def near(i: int) -> dict | None:
+            if not 0 <= i < len(ids):
+                return None
+            other = pd.clauses[i]
+            return {"clause_id": other.clause_id, "citation": loaded.answerer.cite(other, None, today).citation, "text": other.text}
+
+        agencies = []
+        for printed in c.agencies:
+            a = self.directory.resolve(printed)
+            agencies.append({
+                "printed": printed,
+                "name": a.name if a else printed,
+                "full_name": a.full_name if a else None,
+                "english_name": a.english_name if a else None,
+            })
+        return {
+            "hit": hit,
+            "document": pd.document,
+            "mark": span,
+            "agencies": agencies,
+            "previous": near(pos - 1),
+            "next": near(pos + 1),
+            "official_url": self.official_url(c.doc_id),
+        }
+
+    def official_url(self, doc_id: str) -> str | None:
+        """The official publication's address, when the registry recorded one for the document (an uploaded
+        page's canonical link or its front matter); the package's own documents have none on record."""
+        registry = self.registry()
+        entry = registry.get(doc_id) if registry else None
+        url = (entry.hints or {}).get("url") if entry else None
+        return url if url and url.startswith(("https://", "http://")) else None
+
+    def registry(self):
+        """The registry database (documents, feedback), opened once; None when no data directory is set."""
+        if self._registry is None:
+            cfg = self.engine.config
+            if getattr(cfg, "data_dir", None) is None and getattr(cfg, "registry_url", None) is None:
+                return None
+            from policyqa.ingest.registry import Registry
+
+            self._registry = Registry.in_dir(cfg.data_dir, getattr(cfg, "registry_url", None))
+        return self._registry
 
     def documents(self) -> dict:
         loaded = self._loaded()

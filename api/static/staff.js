@@ -147,7 +147,11 @@
     return el('span', { class: 'badge st-' + cls }, label);
   }
 
-  function clauseHref(id) { return '/v1/clauses/' + encodeURIComponent(str(id)); }
+  // The readable clause page (never the JSON), with the quoted sentence marked.
+  function clauseHref(hit) {
+    var hl = hit.highlight && hit.highlight.text ? '?hl=' + encodeURIComponent(str(hit.highlight.text)) : '';
+    return '/clauses/' + encodeURIComponent(str(hit.clause_id)) + hl;
+  }
 
   function renderCard(hit, opts) {
     opts = opts || {};
@@ -191,7 +195,7 @@
       foot.appendChild(chips);
     }
     var meta = el('div', { class: 'card-meta' });
-    meta.appendChild(el('a', { class: 'citation', 'data-qa': 'citation', href: clauseHref(hit.clause_id) },
+    meta.appendChild(el('a', { class: 'citation', 'data-qa': 'citation', href: clauseHref(hit) },
       str(hit.citation) || str(hit.clause_id)));
     if (typeof hit.score === 'number' && isFinite(hit.score)) {
       meta.appendChild(el('span', { class: 'score', title: '相关度得分' }, '相关度 ' + hit.score.toFixed(3)));

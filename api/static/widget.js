@@ -366,8 +366,13 @@
     return el('span', { class: 'badge st-' + cls }, label);
   }
 
-  function clauseUrl(clauseId) {
-    return cfg.base + '/v1/clauses/' + encodeURIComponent(str(clauseId));
+  // The readable clause page (never the JSON), with the quoted sentence marked.
+  function clauseUrl(hit) {
+    var params = new URLSearchParams();
+    if (cfg.lang === 'en') { params.set('lang', 'en'); }
+    if (hit.highlight && hit.highlight.text) { params.set('hl', str(hit.highlight.text)); }
+    var qs = params.toString();
+    return cfg.base + '/clauses/' + encodeURIComponent(str(hit.clause_id)) + (qs ? '?' + qs : '');
   }
 
   // ----------------------------------------------------------------------------
@@ -527,7 +532,7 @@
 
     var foot = el('div', { class: 'card-foot' });
     var link = el('a', {
-      href: clauseUrl(hit.clause_id), target: '_blank', rel: 'noopener noreferrer',
+      href: clauseUrl(hit), target: '_blank', rel: 'noopener noreferrer',
       'data-qa': 'citation', 'aria-describedby': ui.newWinId
     }, str(hit.citation) || str(hit.clause_id));
     foot.appendChild(link);

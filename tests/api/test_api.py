@@ -211,8 +211,8 @@ def test_metrics_and_logs(client, caplog):
 
 def test_docs_are_self_hosted(client):
     html = client.get("/docs").text
-    assert "/docs-assets/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
-    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
     assert client.get("/openapi.json").json()["paths"]["/v1/ask"]
 
 

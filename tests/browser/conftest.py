@@ -127,3 +127,30 @@ def page(chromium_browser, live_server):
 def screenshots_dir():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe.min.js"  # npm axe-core, vendored (see vendor/README.md)
+
+
+def axe_violations(page, *, impacts=("serious", "critical"), include: str | None = None) -> list[dict]:
+    """Run axe-core in the page (through the devtools protocol, so a strict CSP does not stop it) and return the
+    violations of the given impact, each as {id, impact, help, targets}."""
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate("(src) => { (0, eval)(src); }", AXE_JS.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """async (include) => {
+            const r = await window.axe.run(include ? { include: [include] } : document,
+                                           { resultTypes: ['violations'] });
+            return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                                            targets: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }));
+        }""",
+        include,
+    )
+    return [v for v in result if v["impact"] in impacts]
+
+
+def shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
