@@ -102,14 +102,10 @@
     }
   }
 
-  function modeNote(mode) {
-    return mode ? el('span', { class: 'mode' }, '检索模式: ' + str(mode)) : null;
-  }
-
   // An English question is searched through a dictionary translation; say what was searched.
   function translationNote(data) {
     var t = data && data.translation;
-    return t && t.searched_as ? el('span', { class: 'mode', 'data-qa': 'translation' }, '英文按词典译为：' + str(t.searched_as)) : null;
+    return t && t.searched_as ? el('span', { class: 'mode', 'data-qa': 'translation' }, '英文问题按词典译成中文检索：' + str(t.searched_as)) : null;
   }
 
   // ---------------------------------------------------------------------------
@@ -197,9 +193,6 @@
     var meta = el('div', { class: 'card-meta' });
     meta.appendChild(el('a', { class: 'citation', 'data-qa': 'citation', href: clauseHref(hit) },
       str(hit.citation) || str(hit.clause_id)));
-    if (typeof hit.score === 'number' && isFinite(hit.score)) {
-      meta.appendChild(el('span', { class: 'score', title: '相关度得分' }, '相关度 ' + hit.score.toFixed(3)));
-    }
     foot.appendChild(meta);
     card.appendChild(foot);
     return card;
@@ -213,6 +206,8 @@
     try {
       var data = await api('/v1/documents');
       var docs = Array.isArray(data.documents) ? data.documents : [];
+      var keep = select.value;
+      while (select.options.length > 1) { select.remove(1); }  // reloaded after an upload
       docs.forEach(function (d) {
         var label = str(d.title) || str(d.doc_id);
         if (d.doc_number) { label += '（' + str(d.doc_number) + '）'; }
@@ -220,7 +215,7 @@
         if (st) { label += ' · ' + st; }
         select.appendChild(el('option', { value: str(d.doc_id) }, label));
       });
-      var wanted = new URLSearchParams(location.search).get('doc');
+      var wanted = new URLSearchParams(location.search).get('doc') || keep;
       if (wanted) { select.value = wanted; }
     } catch (err) {
       showSearchError('文件列表加载失败：' + errorText(err) + ' 仍可在全部文件中检索。');
@@ -316,9 +311,20 @@
     if (Object.keys(filters).length) { body.filters = filters; }
 
     var seq = ++state.searchSeq;
+    // Old results go at once: what is on screen is always the answer to what is in the box.
+    clear(results);
+    clear($('answer-body'));
+    $('answer').hidden = true;
     status.classList.remove('sr-only');
-    status.textContent = '正在检索…';
+    status.textContent = '正在查找答案和相关条款…';
     results.setAttribute('aria-busy', 'true');
+    var askBody = { query: f.q };
+    if (f.date) { askBody.as_of = f.date; }
+    var asked = api('/v1/ask', askBody).then(function (data) {
+      if (seq === state.searchSeq) { renderAnswer(data, f.date); }
+    }, function (err) {
+      if (seq === state.searchSeq) { renderAnswerError(err); }
+    });
     try {
       var data = await api('/v1/search', body);
       if (seq !== state.searchSeq) { return; }
@@ -331,6 +337,7 @@
     } finally {
       if (seq === state.searchSeq) { results.removeAttribute('aria-busy'); }
     }
+    await asked;
   }
 
   function renderResults(data) {
@@ -339,10 +346,8 @@
     var hits = Array.isArray(data.results) ? data.results : [];
     clear(results);
 
-    var summary = el('p', { class: 'summary' });
-    summary.appendChild(document.createTextNode(hits.length ? '找到 ' + hits.length + ' 条相关条款' : '未找到相关条款'));
-    var m = modeNote(data.mode);
-    if (m) { summary.appendChild(m); }
+    var summary = el('h2', { class: 'summary' });
+    summary.appendChild(document.createTextNode(hits.length ? '相关条款 ' + hits.length + ' 条（按相关程度排列）' : '未找到相关条款'));
     var tn = translationNote(data);
     if (tn) { summary.appendChild(tn); }
     results.appendChild(summary);
@@ -361,6 +366,225 @@
     results.appendChild(list);
   }
 
+  // ---------------------------------------------------------------------------
+  // Answer panel (POST /v1/ask)
+  // ---------------------------------------------------------------------------
+  var INTENT_LABELS = {
+    agency: '问的是哪个部门负责',
+    support: '问的是有哪些支持措施',
+    fact: '问的是政策内容'
+  };
+  // Why the documents do not answer, in plain words (refusal.kind from the API).
+  var REFUSAL_LABELS = {
+    no_match: '这些政策文件中没有回答该问题的条款。',
+    other_place: '问题涉及上海以外的地区，这些文件只适用于上海市。',
+    other_document: '问题问的是这些文件以外的其他文件。',
+    amount_not_stated: '相关条款没有写明具体金额。',
+    date_not_stated: '相关条款没有写明具体日期。',
+    figure_not_stated: '相关条款没有写明具体数字或比例。',
+    procedure_not_stated: '相关条款没有写明办理流程。',
+    personal_procedure: '这是个人办事流程问题，政策文件没有涉及。',
+    city_matter: '这是市级事务问题，政策文件没有涉及。',
+    language: '暂时只能回答中文和英文问题。'
+  };
+
+  function clauseLink(hit, label) {
+    return el('a', { class: 'citation', 'data-qa': 'citation', href: clauseHref(hit) }, label || str(hit.citation) || str(hit.clause_id));
+  }
+
+  function quoteOf(hit) {
+    var text = str(hit.highlight && hit.highlight.text ? hit.highlight.text : hit.text);
+    return text.length > 160 ? text.slice(0, 160) + '…' : text;
+  }
+
+  function asOfNote(day) {
+    return el('p', { class: 'as-of', 'data-qa': 'as-of' }, '文件效力状态截至 ' + day + (day === todayIso() ? '（今天）' : '') + '。');
+  }
+
+  function todayIso() {
+    var d = new Date();
+    var m = String(d.getMonth() + 1); var dd = String(d.getDate());
+    return d.getFullYear() + '-' + (m.length < 2 ? '0' + m : m) + '-' + (dd.length < 2 ? '0' + dd : dd);
+  }
+
+  function agencyItem(a, byId) {
+    var name = str(a.name);
+    var li = el('li', { class: 'answer-agency', 'data-qa': 'answer-agency' });
+    var btn = el('button', { type: 'button', class: 'agency-link', title: '查看该部门负责的全部条款' }, str(a.full_name) || name);
+    btn.addEventListener('click', function () { showAgencyView(name, true); });
+    li.appendChild(btn);
+    if (a.full_name && a.full_name !== name) { li.appendChild(el('span', { class: 'agency-short' }, '（简称：' + name + '）')); }
+    var ids = Array.isArray(a.clause_ids) ? a.clause_ids : [];
+    if (ids.length) {
+      var src = el('span', { class: 'agency-sources' }, '依据：');
+      ids.forEach(function (id, i) {
+        var hit = byId[id] || { clause_id: id, citation: id };
+        if (i) { src.appendChild(document.createTextNode('；')); }
+        src.appendChild(clauseLink(hit));
+      });
+      li.appendChild(src);
+    }
+    return li;
+  }
+
+  function measureItem(hit) {
+    var li = el('li', { class: 'measure', 'data-qa': 'measure' });
+    var head = el('p', { class: 'measure-head' });
+    head.appendChild(clauseLink(hit));
+    var badge = statusBadge(hit.doc_status);
+    if (badge) { head.appendChild(document.createTextNode(' ')); head.appendChild(badge); }
+    li.appendChild(head);
+    li.appendChild(el('blockquote', { class: 'measure-quote' }, quoteOf(hit)));
+    var ag = Array.isArray(hit.agencies) ? hit.agencies.map(str).filter(Boolean) : [];
+    if (ag.length) { li.appendChild(el('p', { class: 'measure-agencies' }, '责任部门：' + ag.join('、'))); }
+    return li;
+  }
+
+  function renderAnswer(data, day) {
+    var panel = $('answer');
+    var body = $('answer-body');
+    clear(body);
+    panel.hidden = false;
+    var cites = Array.isArray(data.citations) ? data.citations : [];
+    var byId = {};
+    cites.forEach(function (c) { if (c && c.clause_id) { byId[c.clause_id] = c; } });
+    var asOf = day || (cites[0] && cites[0].doc_status && cites[0].doc_status.as_of) || todayIso();
+
+    if (data.intent && INTENT_LABELS[data.intent]) {
+      body.appendChild(el('p', { class: 'intent', 'data-qa': 'intent' }, INTENT_LABELS[data.intent]));
+    }
+    if (!data.answerable) {
+      var refusal = el('div', { class: 'refusal', 'data-qa': 'refusal' });
+      refusal.appendChild(el('p', { class: 'refusal-msg' }, str(data.message) || '这些政策文件不能回答这个问题。'));
+      var kind = data.refusal && data.refusal.kind;
+      var reason = REFUSAL_LABELS[kind] || '';
+      if (reason) { refusal.appendChild(el('p', { class: 'refusal-reason' }, '原因：' + reason)); }
+      body.appendChild(refusal);
+      var closest = Array.isArray(data.closest) ? data.closest : [];
+      if (closest.length) {
+        body.appendChild(el('h3', null, '最接近的条款（不是答案，仅供参考）'));
+        var cl = el('ul', { class: 'measures' });
+        closest.slice(0, 3).forEach(function (h) { cl.appendChild(measureItem(h)); });
+        body.appendChild(cl);
+      }
+      body.appendChild(asOfNote(asOf));
+      return;
+    }
+
+    var agencies = Array.isArray(data.agencies) ? data.agencies : [];
+    if (data.intent === 'agency' || (agencies.length && data.intent !== 'support')) {
+      if (data.agencies_source === 'nearest_clause') {
+        body.appendChild(el('p', { class: 'note-warn' }, '最相关的条款没有列明责任部门；下面是相近条款列明的部门。'));
+      }
+      var lead = agencies.filter(function (a) { return a.lead; });
+      var others = agencies.filter(function (a) { return !a.lead; });
+      if (lead.length) {
+        body.appendChild(el('h3', null, '牵头部门'));
+        var ll = el('ul', { class: 'answer-agencies' });
+        lead.forEach(function (a) { ll.appendChild(agencyItem(a, byId)); });
+        body.appendChild(ll);
+      }
+      if (others.length) {
+        body.appendChild(el('h3', null, lead.length ? '其他责任部门' : '责任部门'));
+        var ol = el('ul', { class: 'answer-agencies' });
+        others.forEach(function (a) { ol.appendChild(agencyItem(a, byId)); });
+        body.appendChild(ol);
+      }
+      if (cites.length) {
+        body.appendChild(el('h3', null, '依据条款'));
+        var cl2 = el('ul', { class: 'measures' });
+        cites.slice(0, 2).forEach(function (h) { cl2.appendChild(measureItem(h)); });
+        body.appendChild(cl2);
+      }
+    } else if (cites.length) {
+      body.appendChild(el('h3', null, data.intent === 'support' ? '可参考的支持措施' : '相关规定'));
+      var ml = el('ul', { class: 'measures' });
+      cites.slice(0, data.intent === 'support' ? 5 : 3).forEach(function (h) { ml.appendChild(measureItem(h)); });
+      body.appendChild(ml);
+      if (data.intent === 'support' && cites.some(function (h) { return h.doc_status && h.doc_status.status !== 'in_force'; })) {
+        body.appendChild(el('p', { class: 'note-warn' }, '标为“已失效”或“规划期已结束”的措施所在文件已不再有效，请核实是否仍在执行。'));
+      }
+    } else {
+      body.appendChild(el('p', null, str(data.answer)));
+    }
+    var tn = translationNote(data);
+    if (tn) { body.appendChild(el('p', null, tn)); }
+    body.appendChild(asOfNote(asOf));
+  }
+
+  function renderAnswerError(err) {
+    var panel = $('answer');
+    var body = $('answer-body');
+    clear(body);
+    panel.hidden = false;
+    body.appendChild(el('p', { class: 'error-box', role: 'alert' }, '答案暂时无法生成：' + errorText(err) + ' 下面的条款检索结果仍可参考。'));
+  }
+
+  // ---------------------------------------------------------------------------
+  // Add documents (administrators): POST /v1/admin/documents
+  // ---------------------------------------------------------------------------
+  var UPLOAD_STATUS = { added: '已添加', updated: '已更新', unchanged: '未变化（相同文件已在库中）', error: '失败' };
+
+  async function upload(ev) {
+    ev.preventDefault();
+    var key = $('admin-key').value;
+    var files = $('admin-files').files;
+    var status = $('upload-status');
+    var errBox = $('upload-error');
+    var report = $('upload-report');
+    errBox.hidden = true;
+    clear(report);
+    if (!key) { errBox.textContent = '请输入管理员密钥。'; errBox.hidden = false; $('admin-key').focus(); return; }
+    if (!files || !files.length) { errBox.textContent = '请选择至少一个文件。'; errBox.hidden = false; $('admin-files').focus(); return; }
+    var form = new FormData();
+    Array.prototype.forEach.call(files, function (f) { form.append('files', f, f.name); });
+    status.textContent = '正在上传并重建索引，可能需要一分钟…';
+    var resp; var data = null;
+    try {
+      resp = await fetch('/v1/admin/documents', { method: 'POST', headers: { 'X-API-Key': key, Accept: 'application/json' }, body: form });
+      try { data = await resp.json(); } catch (e) { data = null; }
+    } catch (e) {
+      status.textContent = '';
+      errBox.textContent = '无法连接到服务器，请检查网络后重试。';
+      errBox.hidden = false;
+      return;
+    }
+    status.textContent = '';
+    if (!resp.ok) {
+      var e = data && data.error ? data.error : {};
+      var why = resp.status === 401 ? '管理员密钥不正确。' : resp.status === 403 ? '服务未启用管理功能（未设置 QA_ADMIN_API_KEY）。' :
+        resp.status === 413 ? '文件太大。' : (str(e.message) || ('HTTP ' + resp.status));
+      errBox.textContent = '未添加任何文件：' + why;
+      errBox.hidden = false;
+      return;
+    }
+    var docs = data && Array.isArray(data.documents) ? data.documents : [];
+    status.textContent = '处理完成：' + docs.length + ' 个文件' + (data.reindexed ? '，索引已更新' : '') + '。';
+    var table = el('table', { class: 'report', 'data-qa': 'upload-report' });
+    table.appendChild(el('caption', null, '处理报告'));
+    var head = el('tr');
+    ['文件', '编号', '结果', '条款数', '责任单位标注', '提示'].forEach(function (h) { head.appendChild(el('th', { scope: 'col' }, h)); });
+    table.appendChild(el('thead', null, head));
+    var tb = el('tbody');
+    docs.forEach(function (d) {
+      var tr = el('tr');
+      var notes = [].concat(Array.isArray(d.warnings) ? d.warnings : [], d.error ? [d.error] : []).map(str).join('；');
+      [str(d.file), str(d.doc_id), UPLOAD_STATUS[d.status] || str(d.status), str(d.clauses), str(d.agency_notes_found), notes || '—']
+        .forEach(function (v, i) {
+          var cell = i === 2 ? el('td', null, v) : el('td', null, v);
+          if (i === 1 && d.status !== 'error' && d.doc_id) {
+            clear(cell);
+            cell.appendChild(el('a', { href: '/?doc=' + encodeURIComponent(str(d.doc_id)) }, str(d.doc_id)));
+          }
+          tr.appendChild(cell);
+        });
+      tb.appendChild(tr);
+    });
+    table.appendChild(tb);
+    report.appendChild(table);
+    loadDocuments();
+  }
+
   function restoreFromUrl() {
     var params = new URLSearchParams(location.search);
     if (params.get('q')) { $('q').value = params.get('q'); }
@@ -376,7 +600,8 @@
   // ---------------------------------------------------------------------------
   var TABS = [
     { tab: 'tab-search', panel: 'panel-search', hash: '#search' },
-    { tab: 'tab-agencies', panel: 'panel-agencies', hash: '#agencies' }
+    { tab: 'tab-agencies', panel: 'panel-agencies', hash: '#agencies' },
+    { tab: 'tab-admin', panel: 'panel-admin', hash: '#add' }
   ];
 
   function selectTab(index, focusTab) {
@@ -517,8 +742,6 @@
       $('q').focus();
     });
     head.appendChild(filterBtn);
-    var m = modeNote(data.mode);
-    if (m) { head.appendChild(el('p', null, m)); }
     detail.appendChild(head);
 
     if (!docs.length) {
@@ -560,6 +783,12 @@
       $('f-doc').focus();
     });
     $('agency-filter').addEventListener('input', function () { renderAgencyList(); });
+    $('upload-form').addEventListener('submit', upload);
+    // Filters stay folded on narrow screens so the results come first; open on wide ones.
+    var wide = window.matchMedia('(min-width: 48rem)');
+    var box = $('filters-box');
+    var hasFilter = !!(new URLSearchParams(location.search).get('doc') || new URLSearchParams(location.search).get('agency') || new URLSearchParams(location.search).get('date'));
+    box.open = wide.matches || hasFilter;
 
     var hasQuery = restoreFromUrl();
     var docsReady = loadDocuments();
@@ -572,6 +801,8 @@
       if (name) { showAgencyView(name, false); } else { selectTab(1, false); }
     } else if (hash === '#agencies') {
       selectTab(1, false);
+    } else if (hash === '#add') {
+      selectTab(2, false);
     }
     if (hasQuery) { docsReady.then(runSearch); }
   }

@@ -149,8 +149,9 @@ def axe_violations(page, *, impacts=("serious", "critical"), include: str | None
     return [v for v in result if v["impact"] in impacts]
 
 
-def shot(page, name: str) -> Path:
+def shot(page, name: str, *, full_page: bool = False) -> Path:
+    """Save a screenshot to artifacts/screenshots/ (the viewport by default: what a person sees first)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
