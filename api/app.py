@@ -29,6 +29,7 @@ from .schemas import (
     AskResponse,
     DocumentsResponse,
     Hit,
+    ReadyResponse,
     ReindexResponse,
     SearchRequest,
     SearchResponse,
@@ -191,14 +192,18 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
     settings = settings or Settings()
     if service is None:
         engine = Engine(settings.engine_config())
-        service = QAService(engine)
+        service = QAService(engine, watch_seconds=settings.index_watch_seconds)
     limiter = RateLimiter(settings.rate_limit)
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(service.warm_up)  # builds the index on first start
-        yield
+        service.start_watch()  # versions built by other workers sharing the index folder
+        try:
+            yield
+        finally:
+            service.stop_watch()
 
     app = FastAPI(
         title="policyqa",
@@ -286,7 +291,7 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
     async def healthz():
         return {"status": "alive"}
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get("/readyz", tags=["ops"], response_model=ReadyResponse, response_model_by_alias=True)
     async def readyz():
         return await run_in_threadpool(service.ready)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -198,9 +199,40 @@ class AgencyResponse(BaseModel):
     documents: list[AgencyDocument]
 
 
+class DocumentFailure(BaseModel):
+    file: str
+    reason: str
+
+
+class DroppedDocument(BaseModel):
+    doc_id: str
+    file: str
+
+
+class IndexFallback(BaseModel):
+    from_: str | None = Field(None, alias="from", description="the version `current` points at, which cannot serve")
+    reason: str
+    action: Literal["previous_version", "rebuilt"]
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ready", "degraded"]
+    mode: str
+    index: str
+    version: str | None
+    passages: int
+    documents: int
+    index_fallback: IndexFallback | None
+    documents_failed: list[DocumentFailure]
+
+
 class ReindexResponse(BaseModel):
     status: str
     index_path: str
+    version: str | None
     passages: int
+    documents: int
     mode: str
     seconds: float
+    documents_failed: list[DocumentFailure]
+    documents_dropped: list[DroppedDocument]

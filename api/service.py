@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 
@@ -16,11 +17,17 @@ from .errors import AdminDisabled, Conflict, IndexNotReady, NotFound, ReindexFai
 from .schemas import AskRequest, SearchRequest
 
 
+log = logging.getLogger(__name__)
+
+
 class QAService:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, watch_seconds: float = 1.0) -> None:
         self.engine = engine
         self._reindex_lock = threading.Lock()
         self._registry = None
+        self.watch_seconds = watch_seconds  # how often to look for a version built by another worker; 0: never
+        self._stop_watch = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     @property
     def directory(self):
@@ -32,6 +39,31 @@ class QAService:
     def warm_up(self) -> None:
         self.engine.warm_up(build_if_missing=True, rebuild_on_mismatch=True)
 
+    def start_watch(self) -> None:
+        """Poll the index folder's ``current`` link (one readlink a tick) and switch to a version another
+        worker built — a reindex or an added document there is served here within a tick plus the load."""
+        if self.watch_seconds <= 0 or self._watcher is not None:
+            return
+        self._stop_watch.clear()
+
+        def run() -> None:
+            while not self._stop_watch.wait(self.watch_seconds):
+                if self._reindex_lock.locked():
+                    continue  # this worker is building: it swaps its own version in
+                try:
+                    self.engine.refresh()
+                except Exception:  # keep watching; the old version keeps serving
+                    log.exception("index version watch failed")
+
+        self._watcher = threading.Thread(target=run, name="index-watch", daemon=True)
+        self._watcher.start()
+
+    def stop_watch(self) -> None:
+        self._stop_watch.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=30)
+            self._watcher = None
+
     def _loaded(self) -> Loaded:
         loaded = self.engine.loaded
         if loaded is None:
@@ -39,11 +71,25 @@ class QAService:
         return loaded
 
     def ready(self) -> dict:
+        """200 while serving. ``status`` is ``degraded`` when an earlier index version serves because the
+        current one is damaged (or it was rebuilt for that reason: ``index_fallback``), or when documents
+        could not be loaded (``documents_failed``, each by file and reason)."""
         loaded = self._loaded()
         result = loaded.searcher.search("服务业", top_k=1)
         if not result.hits:
             raise IndexNotReady("the index answers no query")
-        return {"status": "ready", "mode": result.mode, "index": str(loaded.index_path), "passages": len(loaded.searcher.bundle.passages)}
+        failed = loaded.document_errors
+        fallback = loaded.fallback.to_dict() if loaded.fallback else None
+        return {
+            "status": "degraded" if failed or fallback else "ready",
+            "mode": result.mode,
+            "index": str(loaded.index_path),
+            "version": loaded.version,
+            "passages": len(loaded.searcher.bundle.passages),
+            "documents": len(loaded.corpus.documents),
+            "index_fallback": fallback,
+            "documents_failed": failed,
+        }
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -194,16 +240,27 @@ class QAService:
             raise Conflict("a reindex is already running")
         try:
             started = time.perf_counter()
+            before = self.engine.loaded
+            old_docs = {pd.document.doc_id: pd.document.source_path for pd in before.corpus.documents} if before else {}
             try:
                 fresh = self.engine.reindex()
             except Exception as exc:
                 raise ReindexFailed(f"reindex failed, the previous index keeps serving: {type(exc).__name__}: {exc}") from None
+            new_ids = {pd.document.doc_id for pd in fresh.corpus.documents}
             return {
                 "status": "swapped",
                 "index_path": str(fresh.index_path),
+                "version": fresh.version,
                 "passages": len(fresh.searcher.bundle.passages),
+                "documents": len(fresh.corpus.documents),
                 "mode": fresh.searcher.resolve_mode()[0],
                 "seconds": round(time.perf_counter() - started, 3),
+                # every document that is not searchable after this reindex is named: those that failed to load,
+                # and those served before that are no longer in the corpus (a file removed or renamed)
+                "documents_failed": fresh.document_errors,
+                "documents_dropped": [
+                    {"doc_id": d, "file": path} for d, path in sorted(old_docs.items()) if d not in new_ids
+                ],
             }
         finally:
             self._reindex_lock.release()

@@ -79,17 +79,32 @@ def load_corpus(
     ``root`` (default: its parent). ``extra``: documents parsed elsewhere (a user's added documents)."""
     directory = (directory or default_corpus_dir()).resolve()
     root = (root or directory.parent).resolve()
-    meta = read_metadata(directory)
     docs: list[ParsedDocument] = []
     errors: list[LoadError] = list(extra_errors)
+
+    def rel(path: Path) -> str:
+        return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+    try:
+        meta = read_metadata(directory)
+    except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
+        # the documents still load, without what the file would have added (an id, a note)
+        errors.append(LoadError(rel(directory / METADATA_FILE), f"unreadable, ignored: {exc}"))
+        meta = {}
     seen: dict[str, str] = {}
     for path in document_files(directory):
-        source_path = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        source_path = rel(path)
         entry = meta.get(path.name, {})
+        if not isinstance(entry, dict):
+            errors.append(LoadError(rel(directory / METADATA_FILE), f"entry for {path.name} is not a table, ignored"))
+            entry = {}
         try:
-            pd = parse_file(path, source_path, doc_id=entry.get("doc_id"), notes=entry.get("notes", "").strip())
+            pd = parse_file(path, source_path, doc_id=entry.get("doc_id"), notes=str(entry.get("notes", "")).strip())
         except ParseError as exc:
             errors.append(LoadError(source_path, str(exc)))
+            continue
+        except Exception as exc:  # noqa: BLE001 — a parser bug on one document (e.g. an impossible printed date) must not stop the rest
+            errors.append(LoadError(source_path, f"cannot be parsed: {type(exc).__name__}: {exc}"))
             continue
         if pd.document.doc_id in seen:
             errors.append(LoadError(source_path, f"doc_id {pd.document.doc_id!r} already used by {seen[pd.document.doc_id]}"))

@@ -5,19 +5,28 @@ On disk an index is a folder of versions plus a ``current`` symlink::
     var/index/current -> v20261122T001500-1a2b3c
     var/index/v20261122T001500-1a2b3c/{manifest.json, bm25-jieba/, bm25-bigram/, dense/}
 
-A new version is written completely in a temporary folder, renamed into place, and only then is
-``current`` swapped with an atomic ``os.replace`` — a crash never leaves a half-written index behind.
+A new version is written completely in a temporary folder, every file and folder fsync'ed, renamed into
+place, and only then is ``current`` swapped with an atomic ``os.replace`` — a crash or a power cut never
+leaves a half-written index behind. The manifest lists the SHA-256 and size of every file of its version
+and a hash of itself; a load verifies them all, so a truncated, flipped, deleted or garbled file is found
+before it can serve wrong scores (``IndexCorrupt``), and the caller can fall back to an earlier version
+still on disk (``load_index_or_fallback``) or rebuild. Builds from several processes sharing one folder
+take ``build_lock`` (an fcntl lock on ``.build.lock``), so they never clobber or prune each other's work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -29,10 +38,14 @@ from .embedding import Encoder
 from .tokenize import TOKENIZERS, make_tokenizer, user_dictionary
 from .vector_cache import VectorCache
 
-FORMAT_VERSION = 2  # 2: dense/vectors.npy kept beside the FAISS index; backend in the manifest
+# 2: dense/vectors.npy kept beside the FAISS index; backend in the manifest
+# 3: the manifest lists every file's SHA-256 and size, and a hash of itself
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 CURRENT = "current"
-KEEP_VERSIONS = 2
+LOCK_FILE = ".build.lock"
+KEEP_VERSIONS = 3  # default; QA_INDEX_KEEP_VERSIONS (at least 2, so a bad current has a predecessor)
+_SELF_HASH = "manifest_sha256"
 
 
 class IndexMissing(FileNotFoundError):
@@ -41,6 +54,27 @@ class IndexMissing(FileNotFoundError):
 
 class IndexMismatch(RuntimeError):
     """The index on disk was built for another corpus or model; the message says what to run."""
+
+
+class IndexCorrupt(IndexMismatch):
+    """A version on disk is damaged (a file missing, truncated or changed, a garbled manifest) or of another
+    format: it cannot serve. ``version`` names it."""
+
+    def __init__(self, message: str, version: str | None = None) -> None:
+        super().__init__(message)
+        self.version = version
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Why the version serving is not the one ``current`` points at."""
+
+    bad_version: str | None  # what ``current`` pointed at (None: no usable link)
+    reason: str
+    action: str  # "previous_version" (an earlier good version on disk) | "rebuilt" (from the corpus)
+
+    def to_dict(self) -> dict:
+        return {"from": self.bad_version, "reason": self.reason, "action": self.action}
 
 
 def passage_index_text(p: Passage) -> str:
@@ -72,6 +106,11 @@ class IndexBundle:
     dense: DenseBackend | None
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
+    fallback: Fallback | None = None  # set when an earlier version serves instead of a bad current
+
+    @property
+    def version(self) -> str | None:
+        return self.path.name if self.path else None
 
     @property
     def dimension(self) -> int | None:
@@ -148,38 +187,171 @@ def build_index(
     return IndexBundle(passages, keyword, dense, manifest)
 
 
-def save_index(bundle: IndexBundle, root: Path) -> Path:
-    """Write a new version under ``root`` and point ``root/current`` at it atomically."""
+# --- writing --------------------------------------------------------------------------------
+
+_locks: dict[str, threading.RLock] = {}
+_lock_depth: dict[str, int] = {}
+_lock_files: dict[str, int] = {}
+_locks_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """Exclusive lock over building, saving and pruning versions in ``root``, across processes (fcntl) and
+    threads (re-entrant within a thread, so a build may hold it around ``save_index``)."""
     root.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-    name = f"v{stamp}-{time.time_ns() % 10**9:09d}"  # sorts in creation order
-    tmp = root / f".tmp-{name}"
+    key = str(root.resolve())
+    with _locks_guard:
+        rlock = _locks.setdefault(key, threading.RLock())
+    with rlock:
+        if _lock_depth.get(key, 0) == 0:
+            fd = os.open(os.path.join(key, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(fd)
+                raise
+            _lock_files[key] = fd
+        _lock_depth[key] = _lock_depth.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            _lock_depth[key] -= 1
+            if _lock_depth[key] == 0:
+                fd = _lock_files.pop(key)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        for t, backend in bundle.keyword.items():
-            backend.save(tmp / f"bm25-{t}")
-        if bundle.dense is not None:
-            bundle.dense.save(tmp / "dense")
-        (tmp / MANIFEST).write_text(json.dumps(bundle.manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        final = root / name
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    link_tmp = root / f".current-{uuid.uuid4().hex[:6]}"
-    os.symlink(name, link_tmp)
-    os.replace(link_tmp, root / CURRENT)
-    _prune(root, keep=name)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _data_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def _manifest_hash(manifest: dict) -> str:
+    body = {k: v for k, v in manifest.items() if k != _SELF_HASH}
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def save_index(bundle: IndexBundle, root: Path, *, keep: int = KEEP_VERSIONS) -> Path:
+    """Write a new version under ``root``, fsync it, and point ``root/current`` at it atomically; keep the
+    newest ``keep`` versions (and always the one serving)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with build_lock(root):
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        name = f"v{stamp}-{time.time_ns() % 10**9:09d}"  # sorts in creation order
+        tmp = root / f".tmp-{name}"
+        try:
+            for t, backend in bundle.keyword.items():
+                backend.save(tmp / f"bm25-{t}")
+            if bundle.dense is not None:
+                bundle.dense.save(tmp / "dense")
+            files = {}
+            for f in _data_files(tmp):
+                with f.open("rb") as fh:
+                    os.fsync(fh.fileno())
+                files[f.relative_to(tmp).as_posix()] = {"sha256": _sha256(f), "bytes": f.stat().st_size}
+            manifest = {**bundle.manifest, "files": files}
+            manifest[_SELF_HASH] = _manifest_hash(manifest)
+            with (tmp / MANIFEST).open("w", encoding="utf-8") as fh:
+                fh.write(json.dumps(manifest, ensure_ascii=False, indent=1))
+                fh.flush()
+                os.fsync(fh.fileno())
+            for d in sorted({f.parent for f in _data_files(tmp)}, reverse=True):
+                _fsync_dir(d)
+            _fsync_dir(tmp)
+            final = root / name
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        link_tmp = root / f".current-{uuid.uuid4().hex[:6]}"
+        os.symlink(name, link_tmp)
+        os.replace(link_tmp, root / CURRENT)
+        _fsync_dir(root)
+        _prune(root, serving=name, keep=keep)
+    bundle.manifest = manifest
     bundle.path = final
     return final
 
 
-def _prune(root: Path, keep: str) -> None:
-    versions = sorted(p for p in root.glob("v*") if p.is_dir())
-    for old in versions[:-KEEP_VERSIONS]:
-        if old.name != keep:
+def versions(root: Path) -> list[Path]:
+    """Every complete version folder in ``root``, oldest first."""
+    return sorted(p for p in root.glob("v*") if p.is_dir())
+
+
+def _prune(root: Path, serving: str, keep: int) -> None:
+    """Called under the build lock: no other build is writing, so leftover temporary folders are
+    abandoned ones (a crashed build)."""
+    for old in versions(root)[: -max(keep, 1)]:
+        if old.name != serving:
             shutil.rmtree(old, ignore_errors=True)
-    for stale in root.glob(".tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    for stale in [*root.glob(".tmp-*"), *root.glob(".current-*")]:
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def current_version(root: Path) -> str | None:
+    """The version name ``current`` points at, by one readlink (cheap enough to poll)."""
+    try:
+        return os.readlink(root / CURRENT)
+    except OSError:
+        return None
+
+
+def verify_version(folder: Path) -> dict:
+    """The manifest of one version after checking it and every file it lists; raises ``IndexCorrupt``."""
+    name = folder.name
+    try:
+        raw = (folder / MANIFEST).read_bytes()
+    except FileNotFoundError:
+        raise IndexCorrupt(f"{folder}: no {MANIFEST}", name) from None
+    except OSError as exc:
+        raise IndexCorrupt(f"{folder}: cannot read {MANIFEST}: {exc.strerror}", name) from None
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+        if not isinstance(manifest, dict):
+            raise ValueError("not a JSON object")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise IndexCorrupt(f"{folder}: {MANIFEST} is not valid JSON ({exc})", name) from None
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexCorrupt(f"{folder}: index format {manifest.get('format')!r}, expected {FORMAT_VERSION}", name)
+    if manifest.get(_SELF_HASH) != _manifest_hash(manifest):
+        raise IndexCorrupt(f"{folder}: {MANIFEST} does not match its own checksum (changed after it was written)", name)
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexCorrupt(f"{folder}: {MANIFEST} lists no files", name)
+    for rel, want in files.items():
+        path = folder / rel
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise IndexCorrupt(f"{folder}: {rel} is missing", name) from None
+        if size != want["bytes"]:
+            raise IndexCorrupt(f"{folder}: {rel} has {size} bytes, the manifest says {want['bytes']}", name)
+        if _sha256(path) != want["sha256"]:
+            raise IndexCorrupt(f"{folder}: {rel} does not match its SHA-256 in the manifest", name)
+    return manifest
 
 
 def read_manifest(root: Path) -> dict:
@@ -189,13 +361,62 @@ def read_manifest(root: Path) -> dict:
     return json.loads((current / MANIFEST).read_text(encoding="utf-8"))
 
 
-def load_index(root: Path, corpus: Corpus, *, embedder: Encoder | None = None, require_dense: bool = False) -> IndexBundle:
-    """Load ``root/current``, refusing one built for another corpus or model."""
-    manifest = read_manifest(root)
-    folder = (root / CURRENT).resolve()
+def load_index(
+    root: Path,
+    corpus: Corpus,
+    *,
+    embedder: Encoder | None = None,
+    require_dense: bool = False,
+    version: str | None = None,
+) -> IndexBundle:
+    """Load ``root/current`` (or the named ``version``) after verifying every file against the manifest,
+    refusing one built for another corpus or model (``IndexMismatch``) or damaged (``IndexCorrupt``)."""
+    if version is None:
+        link = root / CURRENT
+        if not link.is_symlink() and not link.exists():
+            if root.is_dir() and versions(root):
+                raise IndexCorrupt(f"{root}: versions on disk but no `{CURRENT}` link", None)
+            raise IndexMissing(f"no index at {root}; run `qa index` to build one")
+        version = current_version(root) or CURRENT
+        if not (root / version).is_dir():
+            raise IndexCorrupt(f"{root}: `{CURRENT}` points at {version}, which is not on disk", version)
+    folder = (root / version).resolve()
+    manifest = verify_version(folder)
     rebuild = "run `qa index` to rebuild it"
-    if manifest.get("format") != FORMAT_VERSION:
-        raise IndexMismatch(f"index at {folder} has format {manifest.get('format')}, expected {FORMAT_VERSION}; {rebuild}")
+    try:
+        return _load_verified(folder, manifest, corpus, embedder=embedder, require_dense=require_dense)
+    except (IndexMismatch, IndexMissing):
+        raise
+    except Exception as exc:  # the files match their checksums, yet a library cannot read them
+        raise IndexCorrupt(f"{folder}: cannot be loaded ({type(exc).__name__}: {exc}); {rebuild}", folder.name) from exc
+
+
+def load_index_or_fallback(
+    root: Path, corpus: Corpus, *, embedder: Encoder | None = None, require_dense: bool = False
+) -> IndexBundle:
+    """``load_index`` of ``current``; if that version is damaged, the newest earlier version that verifies
+    and fits this corpus and model, with ``bundle.fallback`` saying why. Raises the original
+    ``IndexCorrupt`` when no version on disk can serve (the caller rebuilds)."""
+    try:
+        return load_index(root, corpus, embedder=embedder, require_dense=require_dense)
+    except IndexCorrupt as exc:
+        bad = exc
+    for folder in reversed(versions(root)):
+        if folder.name == bad.version:
+            continue
+        try:
+            bundle = load_index(root, corpus, embedder=embedder, require_dense=require_dense, version=folder.name)
+        except (IndexMismatch, IndexMissing):
+            continue
+        bundle.fallback = Fallback(bad.version, str(bad), "previous_version")
+        return bundle
+    raise bad
+
+
+def _load_verified(
+    folder: Path, manifest: dict, corpus: Corpus, *, embedder: Encoder | None, require_dense: bool
+) -> IndexBundle:
+    rebuild = "run `qa index` to rebuild it"
     if manifest["corpus_hash"] != corpus.content_hash:
         raise IndexMismatch(f"index at {folder} was built from a different corpus (documents or parser changed); {rebuild}")
     passages = indexable(corpus, manifest["passage_max_chars"])

