@@ -303,6 +303,12 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
     return app
 
 
+def create_worker_app() -> FastAPI:
+    """The app of one of several worker processes (``qa serve --workers N``): settings from the environment."""
+    configure_logging()
+    return create_app()
+
+
 def fast_json(data: dict) -> JSONResponse:
     """The hot endpoints build plain dicts already shaped like their response model; returning them
     directly skips a second validation pass (the schema tests check the shape instead)."""

@@ -320,6 +320,7 @@ def ask(
 def serve(
     host: str = typer.Option(None, "--host", help="default: QA_HOST (127.0.0.1)"),
     port: int = typer.Option(None, "--port", help="default: QA_PORT (8000)"),
+    workers: int = typer.Option(None, "--workers", min=1, help="worker processes over one index (default: QA_WORKERS, 1)"),
 ) -> None:
     """Serve the API, the staff page and the chat widget; builds the index on first start."""
     import uvicorn
@@ -328,8 +329,13 @@ def serve(
 
     settings = _settings()
     configure_logging()
+    workers = workers or settings.workers
+    # several workers each import the app from the environment's settings (QA_*); they share the index
+    # folder: one builds under its lock, all follow its `current` version (QA_INDEX_WATCH_SECONDS)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings) if workers == 1 else "policyqa.api.app:create_worker_app",
+        factory=workers > 1,
+        workers=workers,
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,

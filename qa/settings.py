@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     # --- the service ---
     host: str = Field("127.0.0.1", description="address qa serve binds to")
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="qa serve worker processes; they share one index folder")
     cors_origins: list[str] = Field(["*"], description="origins allowed to call the API from a browser (no credentials)")
     rate_limit: int = Field(60, ge=0, description="requests per minute per client; 0 disables")
     trust_proxy: bool = Field(False, description="take the client address from X-Forwarded-For (only behind your own proxy)")

@@ -1,0 +1,72 @@
+"""`qa serve --workers 2`: two processes over one index folder; a reindex answered by one is served by both."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from policyqa.corpus import default_corpus_dir
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_workers_follow_one_index(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in default_corpus_dir().iterdir():
+        if f.suffix in (".txt", ".toml"):
+            shutil.copy(f, corpus / f.name)
+    port = _free_port()
+    env = {
+        **os.environ, "QA_CORPUS_DIR": str(corpus), "QA_INDEX_DIR": str(tmp_path / "index"), "QA_DATA_DIR": str(tmp_path / "data"),
+        "QA_MODE": "lexical", "QA_TRANSLATE_ENGLISH": "false", "QA_RATE_LIMIT": "0", "QA_ADMIN_API_KEY": "k",
+        "QA_INDEX_WATCH_SECONDS": "0.2",
+    }
+    qa = Path(sys.executable).parent / "qa"
+    proc = subprocess.Popen([str(qa), "serve", "--workers", "2", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+
+    def versions(n: int) -> set[str]:
+        seen = set()
+        for _ in range(n):  # a new connection each time, so either worker may answer
+            r = httpx.get(url + "/readyz", timeout=10)
+            assert r.status_code == 200, r.text
+            seen.add(r.json()["version"])
+        return seen
+
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            time.sleep(0.5)
+        first = versions(20)
+        assert len(first) == 1  # both workers serve the one index built on the first start
+        assert len([p for p in (tmp_path / "index").glob("v*")]) == 1  # built once, not by both
+        r = httpx.post(url + "/v1/admin/reindex", headers={"X-API-Key": "k"}, timeout=120)
+        assert r.status_code == 200, r.text
+        new = r.json()["version"]
+        assert new not in first
+        deadline = time.monotonic() + 60
+        while versions(20) != {new} and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert versions(40) == {new}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
