@@ -132,6 +132,37 @@ class AgencyRef(BaseModel):
     lead: bool = Field(False, description="the lead agency: printed before 牵头, else first listed")
 
 
+class EnglishAgency(BaseModel):
+    name: str = Field(description="as printed (Chinese)")
+    english_name: str | None = Field(description="the agency's official English name from the directory; null when none is on record")
+    lead: bool
+
+
+class EnglishPoint(BaseModel):
+    clause_id: str
+    citation: str
+    document: str | None = Field(description="the document's English title where one is on record")
+    document_zh: str
+    doc_number: str | None
+    kind: str = Field(description="voucher | loan_support | tax_fee_relief | reward | subsidy | fund | facilitation | support | provision")
+    kind_en: str
+    agencies: list[EnglishAgency]
+    status: str
+    status_en: str
+    as_of: dt.date
+    valid_until: dt.date | None
+    quote_zh: str = Field(description="the clause's own words: the authoritative text")
+
+
+class EnglishAnswer(BaseModel):
+    """For an English question: an answer composed in English from structured fields (kind of measure, English
+    title, agencies' English names, status and dates), each point with its Chinese quote. Never a translation."""
+
+    text: str
+    points: list[EnglishPoint]
+    authoritative: str
+
+
 class AskResponse(BaseModel):
     query: str
     mode: str
@@ -151,11 +182,13 @@ class AskResponse(BaseModel):
         "clause's, labelled so in the answer) | cited_clauses | listed_clauses",
     )
     confidence: float | None = Field(None, description="the judge's probability that the clauses found answer the question")
+    answer_en: EnglishAnswer | None = Field(None, description="English questions only: the answer composed in English, Chinese quotes beside it")
 
 
 class Document(BaseModel):
     doc_id: str
     title: str
+    title_en: str = Field("", description="an English title where one is on record (empty otherwise)")
     doc_number: str | None
     issuer: str
     issuers: list[str]

@@ -128,7 +128,7 @@ class QAService:
     def ask(self, req: AskRequest) -> dict:
         loaded = self._loaded()
         ans = loaded.answerer.ask(loaded.searcher, req.query, as_of=req.as_of or dt.date.today())
-        return answer_to_dict(ans, loaded.corpus)
+        return answer_to_dict(ans, loaded.corpus, self.directory)
 
     def clause(self, clause_id: str) -> dict:
         loaded = self._loaded()

@@ -259,10 +259,10 @@ def search(
             console.print("   责任单位: " + "、".join(c.agencies), style="cyan", markup=False)
 
 
-def _answer_json(ans, corpus) -> dict:
+def _answer_json(ans, corpus, directory=None) -> dict:
     from policyqa.qa.present import answer_to_dict
 
-    return answer_to_dict(ans, corpus)
+    return answer_to_dict(ans, corpus, directory)
 
 
 @app.command()
@@ -286,7 +286,7 @@ def ask(
     if ans.notice:
         err.print(f"[yellow]{ans.notice}[/yellow]")
     if as_json:
-        print(json.dumps(_answer_json(ans, loaded.corpus), ensure_ascii=False, indent=1))
+        print(json.dumps(_answer_json(ans, loaded.corpus, loaded.answerer.directory), ensure_ascii=False, indent=1))
         return
     console = Console()
     console.print(f"[dim]mode: {ans.mode} · intent: {ans.intent}[/dim]")
@@ -304,7 +304,12 @@ def ask(
             for c in ans.closest:
                 console.print(f"  · {c.citation}", markup=False)
         return
-    console.print(ans.answer, markup=False)
+    from policyqa.qa.english import english_answer
+
+    en = english_answer(ans, loaded.corpus, loaded.answerer.directory)
+    console.print(en["text"] if en else ans.answer, markup=False)
+    if en:
+        console.print(en["authoritative"], style="dim", markup=False)
     for a in ans.agencies:
         extra = f"（{a.agency.full_name} / {a.agency.english_name}）" if a.agency else ""
         console.print(f"  [cyan]{a.name}[/cyan]{extra}  ← {', '.join(a.clause_ids)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .parser import ParseError, parse_file
@@ -106,6 +106,8 @@ def load_corpus(
         except Exception as exc:  # noqa: BLE001 — a parser bug on one document (e.g. an impossible printed date) must not stop the rest
             errors.append(LoadError(source_path, f"cannot be parsed: {type(exc).__name__}: {exc}"))
             continue
+        if entry.get("title_en"):
+            pd = replace(pd, document=replace(pd.document, title_en=str(entry["title_en"]).strip()))
         if pd.document.doc_id in seen:
             errors.append(LoadError(source_path, f"doc_id {pd.document.doc_id!r} already used by {seen[pd.document.doc_id]}"))
             continue

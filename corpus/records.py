@@ -47,6 +47,7 @@ class Document:
     # in_force (None: judged from the text's dates)
     status_override: str | None = None
     status_note: str = ""
+    title_en: str = ""  # an English title where one is on record (metadata.toml), for English answers
 
     @property
     def effective_from(self) -> dt.date:

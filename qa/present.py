@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from policyqa.corpus import Corpus
 
+from .agencies import AgencyDirectory
 from .answer import Answer, Citation
+from .english import english_answer
 from .status import DocStatus
 from .translate import Translation
 
@@ -38,7 +40,8 @@ def translation_to_dict(t: Translation | None) -> dict | None:
     return {"searched_as": t.text, "words": [{"english": en, "chinese": list(zh)} for en, zh in t.terms]}
 
 
-def answer_to_dict(ans: Answer, corpus: Corpus) -> dict:
+def answer_to_dict(ans: Answer, corpus: Corpus, directory: AgencyDirectory | None = None) -> dict:
+    """``directory`` gives the English names of the agencies each English point lists."""
     return {
         "query": ans.query,
         "mode": ans.mode,
@@ -66,4 +69,5 @@ def answer_to_dict(ans: Answer, corpus: Corpus) -> dict:
         "notice": ans.notice,
         "translation": translation_to_dict(ans.translation),
         "refusal": {"kind": ans.refusal.kind, "detail": ans.refusal.detail} if ans.refusal else None,
+        "answer_en": english_answer(ans, corpus, directory),
     }

@@ -79,7 +79,7 @@ def test_eval_writes_reports(env):
 def test_ask_in_english_shows_the_translation_and_refusal_reasons(env):
     r = runner.invoke(app, ["ask", "Which department handles family care beds for older people?"])
     assert r.exit_code == 0, r.output
-    assert "searched as:" in r.stdout and "床位" in r.stdout and "Responsible:" in r.stdout
+    assert "searched as:" in r.stdout and "床位" in r.stdout and "Lead agency:" in r.stdout and "authoritative" in r.stdout
     r = runner.invoke(app, ["ask", "Does Shenzhen give rent subsidies to start-ups?"])
     assert r.exit_code == 0 and "reason: other_place Shenzhen" in r.stdout
     r = runner.invoke(app, ["search", "computing power vouchers", "--json"])
