@@ -363,6 +363,12 @@ def serve(
     settings = _settings()
     configure_logging()
     workers = workers or settings.workers
+    if workers > 1 and settings.index_backend == "milvus" and "://" not in (settings.milvus_uri or ""):
+        err.print(
+            "[red]Milvus Lite is a file one process opens: several workers need a Milvus server "
+            "(QA_MILVUS_URI=http://host:19530; README, Milvus)[/red]"
+        )
+        raise typer.Exit(2)
     # several workers each import the app from the environment's settings (QA_*); they share the index
     # folder: one builds under its lock, all follow its `current` version (QA_INDEX_WATCH_SECONDS)
     uvicorn.run(

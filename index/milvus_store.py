@@ -103,6 +103,10 @@ def disconnect(uri: str | Path) -> None:
         client = _clients.pop(uri, None)
     if client is not None:
         client.close()
+    if "://" not in uri:  # stop the Lite server thread now (not at exit), which releases the file's lock
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(uri)
 
 
 def new_collection_base(prefix: str = DEFAULT_PREFIX) -> str:

@@ -69,3 +69,11 @@ def test_bad_backend_name_is_a_clear_error(env, monkeypatch):
     r = runner.invoke(app, ["search", "x"])
     assert r.exit_code != 0
     assert "index_backend" in r.output or "index_backend" in str(r.exception)
+
+
+def test_several_workers_on_milvus_lite_are_refused(env, monkeypatch, milvus_uri):
+    monkeypatch.setenv("QA_INDEX_BACKEND", "milvus")
+    monkeypatch.setenv("QA_MILVUS_URI", milvus_uri)
+    r = runner.invoke(app, ["serve", "--workers", "2"])
+    assert r.exit_code == 2
+    assert "Milvus server" in r.output
