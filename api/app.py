@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from policyqa.qa.engine import Engine
 from policyqa.qa.settings import Settings
 
-from . import errors, pages
+from . import errors, feedback, pages
 from .errors import AdminDisabled, BodyTooLarge, RateLimited, Unauthorized, error_body
 from .schemas import (
     AgenciesResponse,
@@ -299,6 +299,7 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
     async def prometheus():
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    feedback.install(app, settings)  # /v1/config and the widget's votes (api/feedback.py)
     pages.install(app)  # staff page, widget, clause page, /docs and /redoc (api/pages.py)
     return app
 

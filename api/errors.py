@@ -108,3 +108,7 @@ def install(app: FastAPI) -> None:
 
         logging.getLogger("policyqa.api").exception("unhandled error")
         return JSONResponse(error_body("internal_error", "internal error"), status_code=500)
+
+
+class FeedbackUnavailable(DomainError):
+    status, code = 503, "feedback_unavailable"

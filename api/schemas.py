@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -55,6 +55,62 @@ class AskRequest(BaseModel):
     @classmethod
     def _clean(cls, v: str) -> str:
         return clean_query(v)
+
+
+class FeedbackRequest(BaseModel):
+    """A "was this helpful?" vote on one answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(..., description="the question answered (kept only when query logging is on)")
+    helpful: bool
+    lang: Literal["zh", "en"] = "zh"
+    intent: str = Field("", max_length=20, pattern=r"^[a-z_]*$")
+    answerable: bool | None = None
+    clause_ids: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=20)
+
+    @field_validator("query")
+    @classmethod
+    def _clean(cls, v: str) -> str:
+        return clean_query(v)
+
+
+class FeedbackResponse(BaseModel):
+    stored: bool
+    id: int
+    question_kept: Literal["text", "salted_hash", "nothing"] = Field(
+        description="text only with QA_LOG_QUERIES on; a salted hash with QA_FEEDBACK_SALT set; else nothing"
+    )
+
+
+class FeedbackEntry(BaseModel):
+    id: int
+    created_at: str
+    helpful: bool
+    lang: str
+    intent: str
+    answerable: bool | None
+    clause_ids: list[str]
+    question: str | None
+    question_sha256: str | None
+
+
+class FeedbackExport(BaseModel):
+    helpful: int
+    not_helpful: int
+    votes: list[FeedbackEntry]
+
+
+class Contact(BaseModel):
+    text: str
+    text_en: str
+    url: str | None = Field(description="tel:, mailto: or http(s): link; null when the configured one is not one of these")
+
+
+class ClientConfig(BaseModel):
+    """What the widget and the pages need to know about this deployment."""
+
+    contact: Contact
+    feedback: bool = Field(description="whether votes can be stored (a registry database is configured)")
 
 
 class Span(BaseModel):

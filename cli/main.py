@@ -147,6 +147,24 @@ def set_status(
     err.print(f"{doc_id}: {status}" + (f" ({note})" if note else ""))
 
 
+@app.command("feedback")
+def feedback_export(
+    as_csv: bool = typer.Option(False, "--csv", help="CSV instead of JSON"),
+) -> None:
+    """Export the widget's "was this helpful?" votes from the registry (the question only if it was stored:
+    QA_LOG_QUERIES on when the vote was given)."""
+    from policyqa.api.feedback import export_rows
+    from policyqa.ingest.registry import Registry
+
+    settings = _settings()
+    rows = Registry.in_dir(settings.data_dir, settings.registry_url).feedback()
+    if as_csv:
+        sys.stdout.write(export_rows(rows))
+        return
+    helpful = sum(r["helpful"] for r in rows)
+    print(json.dumps({"helpful": helpful, "not_helpful": len(rows) - helpful, "votes": rows}, ensure_ascii=False, indent=1))
+
+
 @app.command("agencies-update")
 def agencies_update(
     write: bool = typer.Option(False, "--write", help="append the new units to qa/data/agencies.json (default: only list them)"),

@@ -14,7 +14,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, delete, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
 
 STATUSES = ("auto", "in_force", "expired", "revoked", "superseded")  # auto: judged from the text's dates
@@ -42,6 +57,22 @@ documents = Table(
     Column("report", Text, default="{}"),  # the parse report (JSON)
     Column("added_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# "Was this helpful?" votes from the widget and the staff page. The question text is kept only when the operator
+# switched query logging on (QA_LOG_QUERIES); otherwise a salted hash (to count repeats) or nothing.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("helpful", Boolean, nullable=False),
+    Column("lang", String(8), nullable=False, default=""),
+    Column("intent", String(20), nullable=False, default=""),
+    Column("answerable", Boolean),
+    Column("clause_ids", Text, nullable=False, default="[]"),  # the clauses the answer cited (JSON)
+    Column("question", Text),  # only with query logging on
+    Column("question_sha256", String(64)),  # salted; only with a salt configured and query logging off
 )
 
 
@@ -139,6 +170,43 @@ class Registry:
             ).rowcount
         if not n:
             raise KeyError(doc_id)
+
+    # --- feedback ----------------------------------------------------------------------------
+
+    def add_feedback(
+        self, *, helpful: bool, lang: str = "", intent: str = "", answerable: bool | None = None,
+        clause_ids: list[str] | tuple[str, ...] = (), question: str | None = None, question_sha256: str | None = None,
+    ) -> int:
+        with self.engine.begin() as c:
+            result = c.execute(insert(feedback).values(
+                created_at=_now(), helpful=helpful, lang=lang, intent=intent, answerable=answerable,
+                clause_ids=json.dumps(list(clause_ids), ensure_ascii=False), question=question, question_sha256=question_sha256,
+            ))
+            return int(result.inserted_primary_key[0])
+
+    def feedback(self) -> list[dict[str, Any]]:
+        """Every vote, oldest first."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(feedback).order_by(feedback.c.id)).all()
+        out = []
+        for r in rows:
+            m = dict(r._mapping)
+            created = m["created_at"]
+            if created is not None and created.tzinfo is None:
+                created = created.replace(tzinfo=dt.timezone.utc)
+            m["created_at"] = created.isoformat() if created else None
+            m["clause_ids"] = json.loads(m["clause_ids"] or "[]")
+            out.append(m)
+        return out
+
+    def feedback_counts(self) -> dict[bool, int]:
+        """Votes stored, by helpful (all time, across workers)."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(feedback.c.helpful, func.count()).group_by(feedback.c.helpful)).all()
+        counts = {True: 0, False: 0}
+        for helpful, n in rows:
+            counts[bool(helpful)] = int(n)
+        return counts
 
     def delete(self, doc_id: str) -> bool:
         with self.engine.begin() as c:

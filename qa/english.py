@@ -74,8 +74,16 @@ def _point(c: Citation, corpus: Corpus, directory: AgencyDirectory | None) -> di
     }
 
 
+SHOWN_AGENCIES = 3  # a measure's first agencies by name (the lead first); the rest are counted, all are in points
+
+
 def _names(agencies: list[dict]) -> str:
-    return "; ".join(f"{a['english_name']} ({a['name']})" if a["english_name"] else f"{a['name']} (no English name on record)" for a in agencies)
+    names = [
+        f"{a['english_name']} ({a['name']})" if a["english_name"] else f"{a['name']} (no English name on record)"
+        for a in agencies[:SHOWN_AGENCIES]
+    ]
+    more = len(agencies) - SHOWN_AGENCIES
+    return "; ".join(names) + (f"; and {more} other agenc{'y' if more == 1 else 'ies'}" if more > 0 else "")
 
 
 def _source(p: dict) -> str:

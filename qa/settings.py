@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(50 * 2**20, ge=1024, description="largest upload to POST /v1/admin/documents")
     log_queries: bool = Field(False, description="log raw query text (off: only a hash and the length)")
 
+    # --- the pages and the widget ---
+    contact_text: str = Field("12345市民服务热线", description="who to contact when the documents do not answer (Chinese)")
+    contact_text_en: str = Field("the Shanghai 12345 citizen service hotline", description="the same, in English")
+    contact_url: str = Field("tel:12345", description="link for the contact (tel:, https:); shown by the widget on a refusal")
+    feedback_salt: str | None = Field(
+        None, description="with query logging off, feedback keeps sha256(salt + question) to count repeats; unset: no trace of the question"
+    )
+
     def engine_config(self, mode: str | None = None):
         """The engine's configuration, as the CLI and the service both build it."""
         from .engine import EngineConfig

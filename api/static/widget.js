@@ -8,6 +8,9 @@
  *   data-title="..."           panel title
  *   data-position="right|left" corner (default right)
  *   data-api="https://..."     API base (default: origin of this script's src)
+ *   data-contact-text="..."    who to contact when the documents do not answer (default: the
+ *   data-contact-url="tel:..." service's /v1/config, i.e. QA_CONTACT_TEXT / QA_CONTACT_URL: 12345)
+ *   data-large-text="true"     start with large text (visitors can switch it in the panel)
  *
  * Everything is rendered inside an open Shadow DOM. Retrieved data is only ever
  * inserted with textContent / createTextNode, never parsed as HTML.
@@ -43,7 +46,14 @@
       closestLabel: '以下条款可能相关，但不能回答您的问题',
       noAnswer: '抱歉，现有政策文件中没有找到能回答该问题的内容。',
       answerFallback: '请参阅以下条款。',
-      mode: '检索模式: ',
+      contactLead: '如需进一步帮助，请联系',
+      largeText: '大字',
+      largeTextLabel: '大字模式',
+      helpfulQ: '这个回答有帮助吗？',
+      helpfulYes: '有帮助',
+      helpfulNo: '没有帮助',
+      helpfulThanks: '谢谢您的反馈。',
+      helpfulFailed: '反馈未能提交，请稍后再试。',
       translated: '英文问题按词典译成这些中文词检索：',
       sectionSep: ' › ',
       expand: '展开全文',
@@ -79,7 +89,15 @@
       closestLabel: 'These clauses may be related, but they do not answer your question',
       noAnswer: 'Sorry, the policy documents do not contain an answer to this question.',
       answerFallback: 'Please see the clauses below.',
-      mode: 'Retrieval mode: ',
+      contactLead: 'For further help, contact ',
+      largeText: 'Larger text',
+      largeTextLabel: 'Larger text',
+      helpfulQ: 'Was this answer helpful?',
+      helpfulYes: 'Yes',
+      helpfulNo: 'No',
+      helpfulThanks: 'Thank you for your feedback.',
+      helpfulFailed: 'Your feedback could not be sent. Please try again later.',
+      enQuoteLabel: 'The Chinese text these points rest on (authoritative):',
       translated: 'Searched in the Chinese documents as: ',
       sectionSep: ' › ',
       expand: 'Show full text',
@@ -123,6 +141,14 @@
     return null;
   }
 
+  // Only links that cannot run code: tel:, mailto:, http(s):.
+  function safeLink(value) {
+    var v = String(value || '').trim();
+    if (/^(tel:|mailto:)[^\s<>"]+$/i.test(v)) { return v; }
+    var u = httpUrl(v, location.href);
+    return u ? u.href : null;
+  }
+
   function readConfig(script) {
     var ds = (script && script.dataset) || {};
     var lang = String(ds.lang || 'zh').toLowerCase().indexOf('en') === 0 ? 'en' : 'zh';
@@ -133,8 +159,12 @@
       if (u) { base = (u.origin + u.pathname).replace(/\/+$/, ''); }
     }
     if (!base) { base = scriptUrl ? scriptUrl.origin : location.origin; }
+    var contactUrl = ds.contactUrl ? safeLink(String(ds.contactUrl)) : null;
     return {
       lang: lang,
+      contactText: ds.contactText ? String(ds.contactText).trim() : '',
+      contactUrl: contactUrl,
+      largeText: ds.largeText === 'true' || ds.largeText === '',
       t: I18N[lang],
       title: (ds.title && String(ds.title).trim()) || I18N[lang].title,
       position: ds.position === 'left' ? 'left' : 'right',
@@ -244,6 +274,21 @@
     '.st-not_yet { background: #eaf2fb; color: #0b4a85; }',
     '.st-other { background: #f0f1f2; color: #3b434b; }',
     '.toggle { padding: 0.1em 0.2em; border: 0; background: transparent; color: #0b5394; text-decoration: underline; cursor: pointer; font-size: 1em; }',
+
+    /* header tools, contact, feedback, English answer */
+    '.tool { flex: none; min-height: 2.75em; padding: 0 0.6em; border: 0.0625em solid rgba(255,255,255,0.7); border-radius: 0.4em; background: transparent; color: #ffffff; cursor: pointer; font-size: 0.875em; font-weight: 600; }',
+    '.tool[aria-pressed="true"] { background: #ffffff; color: #0b5394; }',
+    '.root.large { font-size: 20px; font-size: max(1.25rem, 20px); }',
+    '.contact { display: block; margin-top: 0.5em; padding: 0.6em 0.85em; background: #ffffff; border: 1px solid #0b5394; border-radius: 0.4em; }',
+    '.contact a { font-weight: 700; }',
+    '.feedback { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4em 0.6em; margin-top: 0.6em; font-size: 0.875em; color: #3b434b; }',
+    '.vote { min-height: 2.75em; min-width: 2.75em; padding: 0.3em 0.9em; border: 1px solid #0b5394; border-radius: 0.4em; background: #ffffff; color: #0b5394; cursor: pointer; font-weight: 600; }',
+    '.vote:hover { background: #e7f0fa; }',
+    '.points { margin: 0.25em 0 0; padding: 0 0 0 1.4em; }',
+    '.point { margin: 0 0 0.6em; padding: 0.6em 0.75em; background: #ffffff; border: 1px solid #d0d7de; border-radius: 0.5em; font-size: 0.9375em; }',
+    '.point-head { margin: 0; }',
+        '.quote { margin: 0; padding-left: 0.6em; border-left: 0.2em solid #9cbce0; }',
+    '.auth-note { margin: 0.4em 0 0; font-size: 0.8125em; color: #444c56; }',
 
     /* input area */
     '.form { flex: none; display: flex; gap: 0.5em; padding: 0.75em; border-top: 1px solid #d0d7de; background: #ffffff; }',
@@ -379,6 +424,14 @@
   // Widget state and DOM
   // ----------------------------------------------------------------------------
   var ui = null;          // built lazily once <body> exists
+  var serverConfig = null; // GET /v1/config: the contact for refusals, whether votes are stored
+
+  function loadServerConfig() {
+    if (typeof fetch !== 'function') { return; }
+    fetch(cfg.base + '/v1/config', { mode: 'cors', credentials: 'omit', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data && typeof data === 'object') { serverConfig = data; } }, function () { /* keep defaults */ });
+  }
   var pendingOps = [];
 
   function build() {
@@ -411,7 +464,11 @@
     }, [svgIcon(), el('span', null, t.launcher)]);
 
     var closeBtn = el('button', { type: 'button', class: 'close', 'aria-label': t.closeLabel }, t.close);
-    var header = el('div', { class: 'header' }, [el('h2', { id: titleId }, cfg.title), closeBtn]);
+    // Large text (government sites for older visitors must offer it); remembered on this device when allowed.
+    var large = cfg.largeText;
+    try { var saved = window.localStorage.getItem('policyqa-widget-large'); if (saved !== null) { large = saved === '1'; } } catch (e) { /* storage blocked */ }
+    var largeBtn = el('button', { type: 'button', class: 'tool', 'data-qa': 'large-text', 'aria-pressed': large ? 'true' : 'false' }, t.largeText);
+    var header = el('div', { class: 'header' }, [el('h2', { id: titleId }, cfg.title), largeBtn, closeBtn]);
 
     var log = el('div', {
       class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions',
@@ -443,6 +500,16 @@
       if (panel.hidden) { openPanel(); } else { closePanel(true); }
     });
     closeBtn.addEventListener('click', function () { closePanel(true); });
+    function applyLarge(on) {
+      root.classList.toggle('large', on);
+      largeBtn.setAttribute('aria-pressed', on ? 'true' : 'false');
+    }
+    applyLarge(large);
+    largeBtn.addEventListener('click', function () {
+      large = !large;
+      applyLarge(large);
+      try { window.localStorage.setItem('policyqa-widget-large', large ? '1' : '0'); } catch (e) { /* storage blocked */ }
+    });
     root.addEventListener('keydown', function (ev) {
       if ((ev.key === 'Escape' || ev.key === 'Esc') && !panel.hidden) {
         ev.preventDefault();
@@ -576,11 +643,77 @@
     return list;
   }
 
-  function renderResponse(data) {
+  // The contact for questions the documents do not answer (12345 unless configured otherwise).
+  function renderContact() {
+    var text = cfg.contactText || (serverConfig && serverConfig.contact ? str(cfg.lang === 'en' ? serverConfig.contact.text_en : serverConfig.contact.text) : '');
+    if (!text) { return null; }
+    var url = cfg.contactUrl || (serverConfig && serverConfig.contact && serverConfig.contact.url ? safeLink(serverConfig.contact.url) : null);
+    var box = el('p', { class: 'contact', 'data-qa': 'contact' }, t.contactLead);
+    box.appendChild(url ? el('a', { href: url, rel: 'noopener noreferrer' }, text) : el('strong', null, text));
+    box.appendChild(document.createTextNode(cfg.lang === 'en' ? '.' : '。'));
+    return box;
+  }
+
+  // An English question: the answer composed in English from the documents' records, each point with the
+  // Chinese sentence it rests on, marked as the authoritative text (never a translation of the clause).
+  function renderEnglish(en) {
+    var frag = el('div', { 'data-qa': 'answer-en' });
+    frag.appendChild(el('div', { class: 'bubble answer', 'data-qa': 'answer', lang: 'en' }, str(en.text)));
+    var points = Array.isArray(en.points) ? en.points : [];
+    if (points.length) {
+      frag.appendChild(el('p', { class: 'label', lang: 'en' }, I18N.en.enQuoteLabel));
+      var list = el('ol', { class: 'points' });
+      points.forEach(function (p) {
+        if (!p || typeof p !== 'object') { return; }
+        var li = el('li', { class: 'point', 'data-qa': 'point' });
+        li.appendChild(el('p', { class: 'point-head', lang: 'zh-CN' }, str(p.citation)));
+        li.appendChild(el('blockquote', { class: 'quote', lang: 'zh-CN', 'data-qa': 'quote-zh' }, str(p.quote_zh)));
+        list.appendChild(li);
+      });
+      frag.appendChild(list);
+    }
+    if (en.authoritative) { frag.appendChild(el('p', { class: 'auth-note', lang: 'en' }, str(en.authoritative))); }
+    return frag;
+  }
+
+  function renderFeedback(question, data) {
+    if (serverConfig && serverConfig.feedback === false) { return null; }
+    var box = el('div', { class: 'feedback', role: 'group', 'aria-label': t.helpfulQ, 'data-qa': 'feedback' });
+    box.appendChild(el('span', null, t.helpfulQ));
+    function vote(helpful) {
+      var cited = (data.answerable === false ? data.closest : data.citations) || [];
+      var body = {
+        query: question, helpful: helpful, lang: cfg.lang, intent: str(data.intent),
+        answerable: data.answerable === false ? false : true,
+        clause_ids: cited.slice(0, 20).map(function (h) { return str(h && h.clause_id); }).filter(Boolean)
+      };
+      while (box.firstChild) { box.removeChild(box.firstChild); }
+      var status = el('span', { role: 'status' }, '…');
+      box.appendChild(status);
+      fetch(cfg.base + '/v1/feedback', {
+        method: 'POST', mode: 'cors', credentials: 'omit',
+        headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+        body: JSON.stringify(body)
+      }).then(function (resp) {
+        status.textContent = resp.ok ? t.helpfulThanks : t.helpfulFailed;
+      }, function () { status.textContent = t.helpfulFailed; });
+    }
+    var yes = el('button', { type: 'button', class: 'vote', 'data-qa': 'helpful-yes' }, t.helpfulYes);
+    var no = el('button', { type: 'button', class: 'vote', 'data-qa': 'helpful-no' }, t.helpfulNo);
+    yes.addEventListener('click', function () { vote(true); ui.input.focus(); });
+    no.addEventListener('click', function () { vote(false); ui.input.focus(); });
+    box.appendChild(yes);
+    box.appendChild(no);
+    return box;
+  }
+
+  function renderResponse(data, question) {
     var box = el('div', { class: 'msg msg-bot' });
     var hits;
     if (data.answerable === false) {
       box.appendChild(el('div', { class: 'notice', 'data-qa': 'no-answer', role: 'note' }, str(data.message) || t.noAnswer));
+      var contact = renderContact();
+      if (contact) { box.appendChild(contact); }
       hits = Array.isArray(data.closest) ? data.closest : [];
       if (hits.length) {
         box.appendChild(el('p', { class: 'label label-closest' }, t.closestLabel));
@@ -588,7 +721,11 @@
       }
     } else {
       box.appendChild(el('span', { class: 'sr-only' }, t.answerPrefix));
-      box.appendChild(el('div', { class: 'bubble answer', 'data-qa': 'answer' }, str(data.answer) || t.answerFallback));
+      if (data.answer_en && typeof data.answer_en === 'object') {  // the question was English
+        box.appendChild(renderEnglish(data.answer_en));
+      } else {
+        box.appendChild(el('div', { class: 'bubble answer', 'data-qa': 'answer' }, str(data.answer) || t.answerFallback));
+      }
       var agencies = Array.isArray(data.agencies) ? data.agencies : [];
       if (agencies.length) {
         box.appendChild(el('p', { class: 'label' }, t.agencies));
@@ -600,11 +737,12 @@
         box.appendChild(renderCards(hits, false));
       }
     }
-    if (data.mode) { box.appendChild(el('p', { class: 'mode' }, t.mode + str(data.mode))); }
     // an English question was matched through a dictionary translation: show what was searched
     if (data.translation && data.translation.searched_as) {
       box.appendChild(el('p', { class: 'mode', 'data-qa': 'translation' }, t.translated + str(data.translation.searched_as)));
     }
+    var fb = renderFeedback(question, data);
+    if (fb) { box.appendChild(fb); }
     return box;
   }
 
@@ -685,7 +823,7 @@
     scrollToBottom();
 
     return postAsk(question).then(function (data) {
-      var node = renderResponse(data);
+      var node = renderResponse(data, question);
       ui.log.replaceChild(node, loading);
       scrollToShow(userMsg);
       return data;
@@ -721,4 +859,5 @@
   }
 
   whenReady(function () { /* mount the launcher */ });
+  loadServerConfig();
 })();

@@ -1,3 +1,6 @@
+import tempfile
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -15,7 +18,10 @@ def index_dir(tmp_path_factory, lexical_bundle):
 
 
 def make_settings(index_dir, **kw):
-    base = dict(index_dir=index_dir, mode="lexical", rate_limit=0, admin_api_key="s3cret", cors_origins=["https://gov.example"])
+    # a fresh data dir: votes and uploads made by tests never land in the checkout's var/
+    data_dir = Path(tempfile.mkdtemp(prefix="qa-api-data-"))
+    base = dict(index_dir=index_dir, mode="lexical", rate_limit=0, admin_api_key="s3cret", cors_origins=["https://gov.example"],
+                data_dir=data_dir)
     base.update(kw)
     return Settings(**base)
 

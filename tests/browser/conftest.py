@@ -37,14 +37,17 @@ def browser_index_dir(tmp_path_factory, lexical_bundle):
 
 
 @pytest.fixture(scope="session")
-def live_server(browser_index_dir):
+def live_server(browser_index_dir, tmp_path_factory):
     """Base URL of the real app served by uvicorn in a background thread (127.0.0.1 only)."""
     import uvicorn
 
     from policyqa.api.app import create_app
     from policyqa.qa.settings import Settings
 
-    settings = Settings(index_dir=browser_index_dir, mode="lexical", rate_limit=0, cors_origins=["*"], admin_api_key=None)
+    settings = Settings(
+        index_dir=browser_index_dir, mode="lexical", rate_limit=0, cors_origins=["*"], admin_api_key=None,
+        data_dir=tmp_path_factory.mktemp("browser-data"),  # feedback votes land here, never in the checkout
+    )
     app = create_app(settings)
 
     # Bind the socket ourselves and hand it to uvicorn: no window between "find a free port" and "listen".
