@@ -55,6 +55,25 @@ class BodyTooLarge(DomainError):
     status, code = 413, "body_too_large"
 
 
+class RequestTimeout(DomainError, StarletteHTTPException):
+    """A request body that stalls. Also an HTTPException: FastAPI passes those through while it parses a
+    body (anything else raised there becomes a 400), so the client learns what happened."""
+
+    status, code = 408, "request_timeout"
+
+    def __init__(self, message: str, **kw) -> None:
+        DomainError.__init__(self, message, **kw)
+        self.status_code, self.detail = self.status, message
+
+
+class UriTooLong(DomainError):
+    status, code = 414, "uri_too_long"
+
+
+class HeadersTooLarge(DomainError):
+    status, code = 431, "headers_too_large"
+
+
 class UnreadableDocument(DomainError):
     status, code = 422, "unreadable_document"
 

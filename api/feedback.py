@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import hmac
 import io
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from policyqa.qa.settings import Settings
 from prometheus_client import Counter, Gauge
 
-from .errors import AdminDisabled, FeedbackUnavailable, Unauthorized
+from .errors import FeedbackUnavailable
+from .limits import admin_dependency
 from .schemas import ClientConfig, FeedbackExport, FeedbackRequest, FeedbackResponse
 
 CONTACT_SCHEMES = ("tel:", "mailto:", "https://", "http://")
@@ -67,11 +67,7 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     router = APIRouter()
 
-    def require_admin(x_api_key: str | None = Header(None)) -> None:
-        if not settings.admin_api_key:
-            raise AdminDisabled("admin endpoints are disabled: set QA_ADMIN_API_KEY to enable them")
-        if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), settings.admin_api_key.encode()):
-            raise Unauthorized("missing or wrong X-API-Key", field="X-API-Key")
+    require_admin = admin_dependency(settings.admin_api_key, app.state.limits)  # wrong keys counted like any admin call
 
     def registry_or_fail():
         reg = service.registry()

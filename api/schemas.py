@@ -7,7 +7,7 @@ import re
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -27,11 +27,37 @@ def clean_query(value: str) -> str:
     return value
 
 
+# The earliest date a question about these (PRC) policy documents can mean, and a horizon no plan reaches.
+EARLIEST_DATE = dt.date(1949, 10, 1)
+HORIZON_YEARS = 50
+
+
+def _date_text(value):
+    """Dates are written YYYY-MM-DD: a number would be read as seconds since 1970 (0 → 1970-01-01)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("must be a date written YYYY-MM-DD, not a number")  # noqa: TRY004 - pydantic reports ValueError as a 422
+    return value
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    today = dt.date.today()
+    try:
+        latest = today.replace(year=today.year + HORIZON_YEARS)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + HORIZON_YEARS, day=28)
+    if not EARLIEST_DATE <= value <= latest:
+        raise ValueError(f"must be between {EARLIEST_DATE.isoformat()} and {latest.isoformat()}")
+    return value
+
+
+PolicyDate = Annotated[dt.date, BeforeValidator(_date_text), AfterValidator(_date_in_range)]
+
+
 class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     doc_ids: list[str] | None = Field(None, max_length=20)
     agencies: list[str] | None = Field(None, max_length=20, description="printed, full or English names")
-    in_force_on: dt.date | None = None
+    in_force_on: PolicyDate | None = None
 
 
 class SearchRequest(BaseModel):
@@ -49,7 +75,7 @@ class SearchRequest(BaseModel):
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(..., description="1–500 characters after trimming", examples=["我们是做广告的小公司，研发投入大，有什么奖励?"])
-    as_of: dt.date | None = Field(None, description="judge documents in force on this date (default today)")
+    as_of: PolicyDate | None = Field(None, description="judge documents in force on this date (default today; YYYY-MM-DD)")
 
     @field_validator("query")
     @classmethod

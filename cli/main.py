@@ -21,9 +21,17 @@ def main() -> None:
 
 
 def _settings():
+    from pydantic import ValidationError
+
     from policyqa.qa.settings import Settings
 
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:  # a bad setting names the variable and the reason, not a traceback
+        for e in exc.errors():
+            name = "QA_" + "_".join(str(p) for p in e["loc"]).upper()
+            err.print(f"[red]{name}: {str(e['msg']).removeprefix('Value error, ')}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _load_corpus(settings):
@@ -377,6 +385,7 @@ def serve(
     import uvicorn
 
     from policyqa.api.app import configure_logging, create_app
+    from policyqa.api.server import uvicorn_options
 
     settings = _settings()
     configure_logging()
@@ -388,19 +397,15 @@ def serve(
         )
         raise typer.Exit(2)
     # several workers each import the app from the environment's settings (QA_*); they share the index
-    # folder: one builds under its lock, all follow its `current` version (QA_INDEX_WATCH_SECONDS)
+    # folder: one builds under its lock, all follow its `current` version (QA_INDEX_WATCH_SECONDS).
+    # Sizes, timeouts and the concurrency cap come from settings (api/server.py); proxy headers are off.
     uvicorn.run(
         create_app(settings) if workers == 1 else "policyqa.api.app:create_worker_app",
         factory=workers > 1,
         workers=workers,
         host=host or settings.host,
         port=port or settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-        # longer than a client's or proxy's idle timeout, so a reused keep-alive connection is never
-        # closed by us at the moment it is reused (the default 5 s caused rare resets under load)
-        timeout_keep_alive=75,
+        **uvicorn_options(settings),
     )
 
 

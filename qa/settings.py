@@ -5,15 +5,16 @@ Only the CLI and the API read settings; library code takes explicit arguments.
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import re
 from pathlib import Path
-
-from typing import Literal
-
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated, Literal
 
 from policyqa.corpus import default_corpus_dir
 from policyqa.index.embedding import DEFAULT_MODEL, Concurrency
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -64,12 +65,78 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64, description="qa serve worker processes; they share one index folder")
     cors_origins: list[str] = Field(["*"], description="origins allowed to call the API from a browser (no credentials)")
-    rate_limit: int = Field(60, ge=0, description="requests per minute per client; 0 disables")
-    trust_proxy: bool = Field(False, description="take the client address from X-Forwarded-For (only behind your own proxy)")
+    rate_limit: int = Field(60, ge=0, description="requests per minute per client on /v1/*; 0 disables")
+    rate_limit_storage: str = Field(
+        "memory://",
+        description="where rate-limit counts live: memory:// (this process) or redis://host:port/db (shared by every worker)",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="CIDRs of your own reverse proxies; only from them is X-Forwarded-For read (rightmost untrusted hop)",
+    )
+    trust_proxy: bool | None = Field(None, description="removed: use trusted_proxies", exclude=True)
+    admin_max_failures: int = Field(10, ge=0, description="wrong admin keys per client per window before 429; 0 disables")
+    admin_failure_window: int = Field(900, ge=1, description="seconds over which wrong admin keys are counted")
     admin_api_key: str | None = Field(None, description="X-API-Key for /v1/admin/*; unset disables admin endpoints")
     max_body_bytes: int = Field(16_384, ge=1024, description="larger request bodies are refused with 413")
     max_upload_bytes: int = Field(50 * 2**20, ge=1024, description="largest upload to POST /v1/admin/documents")
-    log_queries: bool = Field(False, description="log raw query text (off: only a hash and the length)")
+    log_queries: bool = Field(False, description="log raw query text (off: only a salted hash and the length)")
+    log_salt: str | None = Field(
+        None, description="secret for the query hashes in logs (HMAC-SHA256); unset: one generated and kept in data_dir"
+    )
+    log_retention_days: int = Field(
+        30, ge=1, le=3650, description="a generated log salt is replaced after this many days, so hashes link requests no longer"
+    )
+
+    # --- request bounds (applied by qa serve to uvicorn, and by the middleware to every request) ---
+    max_url_bytes: int = Field(8192, ge=256, description="longer request targets (path + query) are refused with 414")
+    max_header_bytes: int = Field(16_384, ge=1024, description="larger request header blocks are refused with 431")
+    header_timeout: float = Field(10.0, gt=0, description="seconds a client has to send a request's headers")
+    body_timeout: float = Field(15.0, gt=0, description="seconds a request body may pause before 408")
+    keep_alive_timeout: int = Field(75, ge=1, description="seconds an idle keep-alive connection is kept open")
+    max_concurrency: int = Field(512, ge=1, description="open connections + running requests per worker before 503")
+    frame_ancestors: Annotated[list[str], NoDecode] = Field(
+        ["'self'"], description="who may frame the HTML pages (CSP frame-ancestors), e.g. 'self' https://gov.example"
+    )
+
+    @field_validator("trusted_proxies", "frame_ancestors", mode="before")
+    @classmethod
+    def _list(cls, value):
+        """A JSON list, or the entries separated by commas or spaces."""
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [v for v in re.split(r"[,\s]+", text) if v]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or CIDR: {entry!r}") from None
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _storage(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")):
+            raise ValueError("must be memory:// or a redis://host:port/db URL")
+        return value
+
+    @field_validator("trust_proxy")
+    @classmethod
+    def _no_trust_proxy(cls, value: bool | None) -> bool | None:
+        # The old switch trusted X-Forwarded-For from any peer and believed its client-written leftmost
+        # entry. Mapping true to some list would guess at the deployment, so it is refused, naming the fix;
+        # false is what the new default does and is accepted.
+        if value:
+            raise ValueError(
+                "QA_TRUST_PROXY is no longer supported: set QA_TRUSTED_PROXIES to the addresses of your own "
+                "proxies (CIDRs, e.g. 10.0.0.0/8); X-Forwarded-For is then read only from them"
+            )
+        return value
 
     # --- the pages and the widget ---
     contact_text: str = Field("12345市民服务热线", description="who to contact when the documents do not answer (Chinese)")

@@ -16,4 +16,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "not installed and cannot be installed here: ${missing[*]} (browser tests skip without chromium)" >&2
   fi
 fi
+# The shared rate-limit tests start their own Redis (Debian's redis-server) on a free port in a temp folder.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "redis-server is not installed and cannot be installed here: the Redis rate-limit tests will be skipped" >&2
+  fi
+fi
 .venv/bin/python -m pytest "$@"
