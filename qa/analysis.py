@@ -18,22 +18,8 @@ from policyqa.index.tokenize import JiebaTokenizer, Tokenizer, normalize_for_sea
 
 from .agencies import Agency, AgencyDirectory
 from .intent import IntentModel, asks_what_agency_does
-from .scope import (
-    ABOUT_DOCUMENT_DATE,
-    asked_kinds,
-    doc_number_key,
-    other_document,
-    same_doc_number,
-    titles_named,
-)
-from .translate import (
-    QueryTranslator,
-    Translation,
-    _stemmer,
-    cedict_entries,
-    content_words,
-    is_english,
-)
+from .scope import ABOUT_DOCUMENT_DATE, asked_kinds, doc_number_key, other_document, same_doc_number, titles_named
+from .translate import QueryTranslator, Translation, _stemmer, cedict_entries, content_words, is_english
 
 _HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
@@ -172,8 +158,8 @@ class PlaceNames:
     """Places a question names that the corpus never mentions: these documents are Shanghai's, so a
     question about 深圳's subsidies is not theirs to answer.
 
-    Chinese: a word jieba's dictionary tags as a place (ns) that CC-CEDICT glosses as a proper name — so 治安, which
-    jieba sometimes tags ns, is not a place. English: a capitalised word CC-CEDICT glosses as a city,
+    Chinese: a word jieba's dictionary tags as a place (ns) that CC-CEDICT glosses as a proper name — so
+    治安, which jieba sometimes tags ns, is not a place. English: a capitalised word CC-CEDICT glosses as a city,
     province, district… whose Chinese spellings the documents never print."""
 
     def __init__(self, corpus_text: str, tokenizer=None) -> None:

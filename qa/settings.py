@@ -11,10 +11,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from policyqa.corpus import default_corpus_dir
-from policyqa.index.embedding import DEFAULT_MODEL, Concurrency
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from policyqa.corpus import default_corpus_dir
+from policyqa.index.embedding import DEFAULT_MODEL, Concurrency
 
 
 class Settings(BaseSettings):
