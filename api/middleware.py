@@ -28,13 +28,20 @@ access_log = logging.getLogger("policyqa.access")
 UPLOAD_PATH = "/v1/admin/documents"
 
 
-def content_security_policy(frame_ancestors: list[str]) -> str:
+# Pages whose library writes its styles into the document at run time (ReDoc, through styled-components)
+# and runs its search index in a worker made from a blob: inline styles and blob: workers are allowed
+# there, never inline scripts. The page shows only this service's own schema.
+LIBRARY_PAGES = frozenset({"/redoc"})
+
+
+def content_security_policy(frame_ancestors: list[str], *, library_page: bool = False) -> str:
     """The pages load scripts, styles and data from this origin only (none inline); who may frame them is
     a setting."""
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self'",
+        "style-src 'self' 'unsafe-inline'" if library_page else "style-src 'self'",
+        "worker-src 'self' blob:" if library_page else "worker-src 'self'",
         "img-src 'self' data:",
         "connect-src 'self'",
         "object-src 'none'",
@@ -67,6 +74,7 @@ class Guard:
         self.hasher = hasher
         self.trusted = parse_networks(settings.trusted_proxies)
         self.csp = content_security_policy(settings.frame_ancestors).encode()
+        self.csp_library_page = content_security_policy(settings.frame_ancestors, library_page=True).encode()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -82,7 +90,7 @@ class Guard:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": self._security_headers(message.get("headers", []))}
+                message = {**message, "headers": self._security_headers(message.get("headers", []), scope["path"])}
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
@@ -96,14 +104,14 @@ class Guard:
         finally:
             self._record(scope, status, time.perf_counter() - started)
 
-    def _security_headers(self, headers) -> list:
+    def _security_headers(self, headers, path: str) -> list:
         headers = list(headers)
         names = {k.lower() for k, _ in headers}
         headers.append((b"x-content-type-options", b"nosniff"))
         html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
         if html:
             if b"content-security-policy" not in names:  # a page may bring a stricter one of its own
-                headers.append((b"content-security-policy", self.csp))
+                headers.append((b"content-security-policy", self.csp_library_page if path in LIBRARY_PAGES else self.csp))
             headers.append((b"referrer-policy", b"same-origin"))
         return headers
 
