@@ -8,18 +8,20 @@ memory, with a warning in the log, rather than refusing or letting everything th
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import logging
 import math
 import time
 from collections.abc import Iterable
 
+from fastapi import Header, Request
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.errors import ConfigurationError, StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
-from .errors import RateLimited
+from .errors import AdminDisabled, RateLimited, Unauthorized
 
 log = logging.getLogger("policyqa.limits")
 
@@ -169,12 +171,6 @@ class Limits:
 def admin_dependency(admin_api_key: str | None, limits: Limits):
     """The FastAPI dependency every admin route uses: the key compared in constant time, and wrong keys
     counted against the client (the Guard middleware put its key in the request state)."""
-    import hmac
-
-    from fastapi import Header, Request
-
-    from .errors import AdminDisabled, Unauthorized
-
     def require_admin(request: Request, x_api_key: str | None = Header(None)) -> None:
         if not admin_api_key:
             raise AdminDisabled("admin endpoints are disabled: set QA_ADMIN_API_KEY to enable them")

@@ -119,6 +119,8 @@ def test_admin_key_attempts_are_limited(index_dir):
         assert codes == [401, 401, 401, 429, 429]
         r = guesser.delete("/v1/admin/documents/x", headers={"X-API-Key": "s3cret"})
         assert r.status_code == 429 and r.json()["error"]["field"] == "X-API-Key" and int(r.headers["retry-after"]) > 0
+        # every admin route shares the count, whichever module defines it
+        assert guesser.get("/v1/admin/feedback", headers={"X-API-Key": "s3cret"}).status_code == 429
         # someone else is not locked out by the guesser
         assert other.delete("/v1/admin/documents/x", headers={"X-API-Key": "wrong"}).status_code == 401
         assert other.delete("/v1/admin/documents/no-such-doc", headers={"X-API-Key": "s3cret"}).status_code in (404, 409)
