@@ -170,7 +170,7 @@ class PassageMeta:
                 )
 
 
-def _create(client, name: str, vector_field, index: tuple[str, str, dict], extra_fields=()) -> None:
+def _create(client, name: str, vector_field, index: tuple[str, str, dict], *, server: bool) -> None:
     from pymilvus import DataType
 
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -179,13 +179,13 @@ def _create(client, name: str, vector_field, index: tuple[str, str, dict], extra
     schema.add_field(
         "agencies", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=_MAX_AGENCIES, max_length=_MAX_CHARS
     )
-    for field_name, dtype in extra_fields:
-        schema.add_field(field_name, dtype)
     vector_field(schema)
     params = client.prepare_index_params()
     kind, metric, extra = index
     params.add_index("vector", index_type=kind, metric_type=metric, params=extra)
     params.add_index("doc_id", index_type="INVERTED")
+    if server:  # a server indexes ARRAY fields; Milvus Lite refuses, and scans the agencies instead
+        params.add_index("agencies", index_type="INVERTED")
     if client.has_collection(name):
         client.drop_collection(name)
     client.create_collection(name, schema=schema, index_params=params)
@@ -270,7 +270,7 @@ class MilvusKeywordBackend:
         _create(
             client, collection,
             lambda schema: schema.add_field("vector", DataType.SPARSE_FLOAT_VECTOR),
-            ("SPARSE_INVERTED_INDEX", "IP", {}),
+            ("SPARSE_INVERTED_INDEX", "IP", {}), server="://" in uri,
         )
 
         def rows():
@@ -469,7 +469,7 @@ class MilvusDenseBackend(DenseBackend):
         vectors = np.asarray(dense.vectors, dtype=np.float32)
         n, dim = vectors.shape
         index, _ = _dense_index(dense.kind, n)
-        _create(client, f"{base}_dense", lambda s: s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim), index)
+        _create(client, f"{base}_dense", lambda s: s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim), index, server="://" in uri)
         _insert(
             client, f"{base}_dense",
             ({"id": i, "doc_id": meta.doc_ids[i], "agencies": list(meta.agencies[i]), "vector": vectors[i].tolist()}
@@ -482,7 +482,10 @@ class MilvusDenseBackend(DenseBackend):
             svecs = np.asarray(dense.sentence_vectors, dtype=np.float32)
             owner = np.repeat(np.arange(n), np.diff(starts))
             sindex, _ = _dense_index(dense.kind, len(svecs))
-            _create(client, f"{base}_sentences", lambda s: s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim), sindex)
+            _create(
+                client, f"{base}_sentences", lambda s: s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim), sindex,
+                server="://" in uri,
+            )
             _insert(
                 client, f"{base}_sentences",
                 ({"id": j, "doc_id": meta.doc_ids[owner[j]], "agencies": list(meta.agencies[owner[j]]),
