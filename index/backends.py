@@ -1,6 +1,8 @@
 """Index backends behind one small interface, so one contract test covers them all.
 
-A backend maps a query to ``(passage positions, scores)``, best first, and persists to a folder.
+A backend maps a query to ``(passage positions, scores)``, best first, and persists to a folder. An
+optional ``mask`` (a boolean array over passage positions) restricts the search to the positions it allows
+— filters are applied inside the index, so the k results are the best k allowed ones.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ FAISS_KINDS = ("flat", "hnsw", "ivf")
 class Backend(Protocol):
     name: str
 
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]: ...
 
     def save(self, folder: Path) -> None: ...
 
@@ -63,11 +65,14 @@ class KeywordBackend:
     def query_tokens(self, query: str) -> list[str]:
         return self.tokenizer.tokenize(query)
 
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         tokens = self.query_tokens(query)
         if not tokens or self._size == 0:
             return _top_k(np.zeros(0, dtype=np.float32), 0)
-        return _top_k(np.asarray(self._bm25.get_scores(tokens), dtype=np.float32), k)
+        scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        if mask is not None:
+            scores = np.where(mask, scores, np.float32(0))
+        return _top_k(scores, k)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -107,6 +112,23 @@ def make_faiss_index(kind: str, dim: int, n: int):
         index.nprobe = max(1, min(nlist, 16))
         return index
     raise ValueError(f"unknown FAISS index kind {kind!r}; choose one of {', '.join(FAISS_KINDS)}")
+
+
+def _search_params(index, mask: np.ndarray):
+    """FAISS search parameters that allow only the positions ``mask`` sets (a bitmap selector), of the
+    index's own kind so HNSW keeps its efSearch and IVF its nprobe."""
+    import faiss
+
+    bits = np.packbits(np.asarray(mask, dtype=bool), bitorder="little")
+    sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
+    if isinstance(index, faiss.IndexHNSW):
+        params = faiss.SearchParametersHNSW(sel=sel, efSearch=index.hnsw.efSearch)
+    elif isinstance(index, faiss.IndexIVF):
+        params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)
+    else:
+        params = faiss.SearchParameters(sel=sel)
+    params._keep = (bits, sel)  # the selector reads this buffer: keep both alive while the search runs
+    return params
 
 
 # Clause text is normalised to half-width, so a full stop is "." — but not the one in 3.5 or in "1." markers
@@ -208,11 +230,15 @@ class DenseBackend:
         return self.encoder.encode_query(query)
 
     @staticmethod
-    def _faiss_search(index, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, int(index.ntotal))
+    def _faiss_search(index, qvec: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, int(index.ntotal) if mask is None else int(np.count_nonzero(mask)))
         if k <= 0:
             return _empty()
-        scores, idx = index.search(np.ascontiguousarray(qvec, dtype=np.float32).reshape(1, -1), k)
+        x = np.ascontiguousarray(qvec, dtype=np.float32).reshape(1, -1)
+        if mask is None:
+            scores, idx = index.search(x, k)
+        else:
+            scores, idx = index.search(x, k, params=_search_params(index, mask))
         keep = idx[0] >= 0
         return idx[0][keep].astype(np.int64), scores[0][keep].astype(np.float32)
 
@@ -228,11 +254,11 @@ class DenseBackend:
                 out[j] = float((self.sentence_vectors[a:b] @ qvec).max())
         return out
 
-    def search_vector(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        idx, scores = self._faiss_search(self.index, qvec, k)
+    def search_vector(self, qvec: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        idx, scores = self._faiss_search(self.index, qvec, k, mask)
         if not self.has_sentences or len(idx) == 0:
             return idx, scores
-        sidx, _ = self._faiss_search(self.sentence_index, qvec, k)
+        sidx, _ = self._faiss_search(self.sentence_index, qvec, k, None if mask is None else mask[self._owner])
         candidates = np.unique(np.concatenate([idx, self._owner[sidx]]))
         own = self.similarities(qvec, candidates)
         combined = (own + self.sentence_similarities(qvec, candidates, own)) / 2
@@ -245,10 +271,10 @@ class DenseBackend:
             return np.empty(0, dtype=np.float32)
         return (self.vectors[positions] @ qvec).astype(np.float32)
 
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         if not query.strip():
             return _empty()
-        return self.search_vector(self.encode_query(query), k)
+        return self.search_vector(self.encode_query(query), k, mask)
 
     def save(self, folder: Path) -> None:
         import faiss

@@ -118,6 +118,18 @@ class Searcher:
         for i, p in enumerate(bundle.passages):
             positions.setdefault(p.clause_id, []).append(i)
         self._positions = {c: np.asarray(v, dtype=np.int64) for c, v in positions.items()}
+        # filters become boolean masks over passage positions, applied inside each leg's search: a
+        # document number per passage, and each printed agency's passage positions
+        self._documents = [pd.document for pd in corpus.documents]
+        self._doc_number = {d.doc_id: i for i, d in enumerate(self._documents)}
+        self._passage_doc = np.fromiter(
+            (self._doc_number.get(p.doc_id, -1) for p in bundle.passages), dtype=np.int32, count=len(bundle.passages)
+        )
+        agency_positions: dict[str, list[int]] = {}
+        for i, clause in enumerate(self._clause_of):
+            for a in clause.agencies if clause is not None else ():
+                agency_positions.setdefault(a, []).append(i)
+        self._agency_positions = {a: np.asarray(v, dtype=np.int64) for a, v in agency_positions.items()}
         self._warned = False
 
     @property
@@ -148,9 +160,10 @@ class Searcher:
             return ["dense"]
         return keyword + ["dense"]
 
-    def _leg_results(self, leg: str, query: str, depth: int, qvec=None, where=None):
-        # ``where``: filters the backend applies inside its index (Milvus), passed only when it can
-        extra = {"where": where} if where is not None else {}
+    def _leg_results(self, leg: str, query: str, depth: int, qvec=None, where=None, mask=None):
+        # filters applied inside the index: ``where`` for backends that take a filter expression (Milvus),
+        # ``mask`` (allowed passage positions) for the embedded ones (bm25s, FAISS)
+        extra = {"where": where} if where is not None else ({"mask": mask} if mask is not None else {})
         if leg == "dense":
             if qvec is None:
                 return self.bundle.dense.search(query, depth, **extra)
@@ -172,16 +185,29 @@ class Searcher:
         # a document no passage belongs to: a filter that matches nothing, kept as one
         return PassageFilter(tuple(sorted(doc_ids)) or ("",), tuple(filters.agencies))
 
-    def _eligible(self, clause: Clause, filters: SearchFilters) -> bool:
-        if filters.doc_ids and clause.doc_id not in filters.doc_ids:
-            return False
-        if filters.agencies and not set(filters.agencies) & set(clause.agencies):
-            return False
-        if filters.in_force_on is not None:
-            doc = self.corpus.document(clause.doc_id)
-            if doc is None or not document_status(doc, filters.in_force_on).current:
-                return False
-        return True
+    def mask(self, filters: SearchFilters) -> np.ndarray | None:
+        """The passage positions the filters allow (None: no filter). Per document and per agency the
+        positions are precomputed; a date filter asks each document's status once."""
+        if not filters:
+            return None
+        allowed = np.ones(len(self.bundle.passages), dtype=bool)
+        if filters.doc_ids or filters.in_force_on is not None:
+            docs = range(len(self._documents))
+            if filters.doc_ids:
+                docs = [self._doc_number[d] for d in dict.fromkeys(filters.doc_ids) if d in self._doc_number]
+            if filters.in_force_on is not None:
+                docs = [i for i in docs if document_status(self._documents[i], filters.in_force_on).current]
+            ok = np.zeros(len(self._documents) + 1, dtype=bool)  # the last slot: passages of no known document
+            ok[list(docs)] = True
+            allowed &= ok[self._passage_doc]
+        if filters.agencies:
+            by_agency = np.zeros(len(allowed), dtype=bool)
+            for a in filters.agencies:
+                positions = self._agency_positions.get(a)
+                if positions is not None:
+                    by_agency[positions] = True
+            allowed &= by_agency
+        return allowed
 
     def _dense_sims(self, qvec, clause_id: str) -> tuple[float | None, float | None]:
         """(question ↔ closest passage, question ↔ closest sentence) of a clause, exact cosines."""
@@ -219,20 +245,25 @@ class Searcher:
             translation = self.translator.translate(query) if self.translator and english else None
         keyword_query = translation.text if translation else query
         legs = self.legs(used)
+        # filters are applied inside each leg's index — as an expression the backend evaluates (Milvus) or as a
+        # mask over passage positions (bm25s, FAISS) — so each leg contributes the best passages the filters
+        # allow, a few times more than asked for
         where = self._filter_in_index(filters, legs)
-        # each leg contributes a few times more passages than asked for; all of them when filtering here
-        depth = len(self.bundle.passages) if filters and where is None else max(self.fusion.depth, 3 * top_k)
+        mask = self.mask(filters) if where is None else None
+        depth = max(self.fusion.depth, 3 * top_k)
         qvec = self.bundle.dense.encode_query(query) if "dense" in legs and query.strip() else None
         weights = self.fusion.weights_for(english)
         raw: dict[str, dict[str, float]] = {}  # clause → leg → raw score of its best passage in that leg
         for leg in legs:
-            idx, leg_scores = self._leg_results(leg, query if leg == "dense" else keyword_query, depth, qvec, where)
+            idx, leg_scores = self._leg_results(
+                leg, query if leg == "dense" else keyword_query, depth, qvec, where=where, mask=mask
+            )
             weight = weights.get(leg, 1.0)
             rank = 0
             seen: set[str] = set()
             for i, raw_score in zip(idx, leg_scores):
                 clause = self._clause_of[i]
-                if clause is None or clause.clause_id in seen or not self._eligible(clause, filters):
+                if clause is None or clause.clause_id in seen:
                     continue
                 seen.add(clause.clause_id)
                 rank += 1

@@ -128,3 +128,21 @@ def test_unknown_faiss_kind_lists_choices():
 def test_unknown_tokenizer_lists_choices():
     with pytest.raises(ValueError, match="jieba, bigram"):
         make_tokenizer("whitespace")
+
+
+def test_a_mask_allows_only_its_positions(backend, texts):
+    """Filters run inside the index: with a mask, the k results are the best k allowed positions (exact
+    backends: the unmasked ranking with the others left out). Milvus backends take filters as an
+    expression instead (``where``, index/milvus_store.py) and are tested there."""
+    if getattr(backend, "filters_in_index", False):
+        pytest.skip("filters as a Milvus expression (where=), not a mask")
+    query = "社区养老服务机构上门照护"
+    mask = np.random.default_rng(7).random(len(texts)) < 0.3
+    idx, scores = backend.search(query, 10, mask=mask)
+    assert 0 < len(idx) <= 10 and mask[idx].all()
+    assert np.all(np.diff(scores) <= 1e-6)
+    if _name(backend) in EXACT:
+        full, _ = backend.search(query, len(texts))
+        assert idx.tolist() == [i for i in full.tolist() if mask[i]][:10]
+    nothing = np.zeros(len(texts), dtype=bool)
+    assert len(backend.search(query, 10, mask=nothing)[0]) == 0

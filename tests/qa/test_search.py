@@ -55,6 +55,38 @@ def test_filters(corpus, lexical_bundle):
     assert docs and "hfbf2025-5" not in docs and "hfbf2021-7" not in docs  # expired 2028-03-19; plan ended 2025
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        SearchFilters(doc_ids=("hfbf2025-5",)),
+        SearchFilters(doc_ids=("hfbf2025-5", "no-such-doc")),
+        SearchFilters(doc_ids=("no-such-doc",)),
+        SearchFilters(agencies=("市民政局", "市商务委")),
+        SearchFilters(in_force_on=dt.date(2029, 1, 1)),
+        SearchFilters(doc_ids=("hfbf2025-5", "hff2026-1"), agencies=("市商务委",), in_force_on=dt.date(2026, 6, 1)),
+    ],
+    ids=["doc", "doc+unknown", "unknown-doc", "agencies", "in-force", "all-three"],
+)
+def test_filter_masks_allow_exactly_the_eligible_passages(corpus, lexical_bundle, filters):
+    """The masks the legs search under, against a clause-by-clause check of the filters."""
+    from policyqa.qa.status import document_status
+
+    def eligible(p) -> bool:
+        c = corpus.clause(p.clause_id)
+        if filters.doc_ids and c.doc_id not in filters.doc_ids:
+            return False
+        if filters.agencies and not set(filters.agencies) & set(c.agencies):
+            return False
+        return filters.in_force_on is None or document_status(corpus.document(c.doc_id), filters.in_force_on).current
+
+    s = Searcher(corpus, lexical_bundle)
+    mask = s.mask(filters)
+    assert mask.tolist() == [eligible(p) for p in lexical_bundle.passages]
+    hits = s.search("服务 支持 企业 养老", 10, filters).hits
+    assert all(mask[s._positions[h.clause.clause_id]].all() for h in hits)
+    assert bool(hits) == bool(mask.any())
+
+
 def test_fusion_weights_change_the_ranking(corpus, lexical_bundle):
     q = "开餐厅想开首店有没有奖励"
     only_bigram = Searcher(corpus, lexical_bundle, fusion=FusionConfig(weights={"bm25-jieba": 0.0, "bm25-bigram": 1.0}))
