@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -49,6 +50,41 @@ class Corpus:
         return h.hexdigest()
 
 
+class ParseCache:
+    """Parsed documents kept on disk, keyed by the file's bytes (SHA-256), the parser version, where the
+    document is cited from and its metadata entry: a start-up or reindex parses only documents that
+    changed (parsing costs about 1.5 ms a clause). Entries are pickles of the frozen records, written
+    atomically; one that cannot be read is parsed again. Nothing outside the index folder writes there."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def parse(self, path: Path, source_path: str, *, doc_id: str | None, notes: str) -> ParsedDocument:
+        import pickle
+
+        data = path.read_bytes()
+        key = hashlib.sha256(data)
+        key.update(f"\0{PARSER_VERSION}\0{source_path}\0{doc_id}\0{notes}".encode())
+        entry = self.folder / f"{key.hexdigest()}.pickle"
+        try:
+            with entry.open("rb") as fh:
+                pd = pickle.load(fh)
+            if isinstance(pd, ParsedDocument):
+                return pd
+        except Exception:  # noqa: BLE001 — missing, truncated or from another version: parse again
+            pass
+        pd = parse_file(path, source_path, doc_id=doc_id, notes=notes)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = entry.with_suffix(f".tmp-{os.getpid()}")
+            with tmp.open("wb") as fh:
+                pickle.dump(pd, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, entry)
+        except OSError:  # a read-only index folder: parse every time
+            pass
+        return pd
+
+
 def read_metadata(directory: Path) -> dict[str, dict]:
     path = directory / METADATA_FILE
     if not path.exists():
@@ -74,6 +110,7 @@ def load_corpus(
     root: Path | None = None,
     extra: tuple[ParsedDocument, ...] | list[ParsedDocument] = (),
     extra_errors: tuple[LoadError, ...] | list[LoadError] = (),
+    cache: ParseCache | None = None,
 ) -> Corpus:
     """Parse every document in ``directory`` (text, Markdown, HTML, PDF, Word…). ``source_path`` is relative to
     ``root`` (default: its parent). ``extra``: documents parsed elsewhere (a user's added documents)."""
@@ -99,7 +136,11 @@ def load_corpus(
             errors.append(LoadError(rel(directory / METADATA_FILE), f"entry for {path.name} is not a table, ignored"))
             entry = {}
         try:
-            pd = parse_file(path, source_path, doc_id=entry.get("doc_id"), notes=str(entry.get("notes", "")).strip())
+            doc_id, notes = entry.get("doc_id"), str(entry.get("notes", "")).strip()
+            if cache is None:
+                pd = parse_file(path, source_path, doc_id=doc_id, notes=notes)
+            else:
+                pd = cache.parse(path, source_path, doc_id=doc_id, notes=notes)
         except ParseError as exc:
             errors.append(LoadError(source_path, str(exc)))
             continue

@@ -34,6 +34,7 @@ from pathlib import Path
 from policyqa.corpus import Corpus, Passage, split_passages
 
 from .backends import DenseBackend, KeywordBackend
+from .clause_tokens import ClauseTokens
 from .embedding import Encoder
 from .tokenize import TOKENIZERS, make_tokenizer, user_dictionary
 from .vector_cache import VectorCache
@@ -107,6 +108,10 @@ class IndexBundle:
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
     fallback: Fallback | None = None  # set when an earlier version serves instead of a bad current
+    clause_tokens: ClauseTokens | None = None  # every clause's jieba tokens, for the judge (None: not built)
+    # facts about the corpus that the layers above compute at build time and read at start-up instead of
+    # recomputing them (name → JSON value); stored as derived/<name>.json, checksummed like every file
+    derived: dict = field(default_factory=dict)
 
     @property
     def version(self) -> str | None:
@@ -140,6 +145,10 @@ def build_index(
     for t in tokenizers:
         say(f"keyword index ({t})")
         keyword[t] = KeywordBackend.build(texts, make_tokenizer(t, words))
+    clause_tokens = None
+    if "jieba" in keyword:  # what the judge tokenises per clause at start-up otherwise
+        say("clause tokens")
+        clause_tokens = ClauseTokens.build(corpus.clauses, keyword["jieba"].tokenizer)
     dense = None
     dense_meta = None
     if embedder is not None and embedder.available:
@@ -181,10 +190,11 @@ def build_index(
         "tokenizers": list(tokenizers),
         "user_words": words,
         "dense": dense_meta,
+        "clause_tokens": "jieba" if clause_tokens is not None else None,
         "dense_unavailable_reason": None if dense or embedder is None else embedder.error,
         "versions": _versions(),
     }
-    return IndexBundle(passages, keyword, dense, manifest)
+    return IndexBundle(passages, keyword, dense, manifest, clause_tokens=clause_tokens)
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -261,12 +271,18 @@ def save_index(bundle: IndexBundle, root: Path, *, keep: int = KEEP_VERSIONS) ->
                 backend.save(tmp / f"bm25-{t}")
             if bundle.dense is not None:
                 bundle.dense.save(tmp / "dense")
+            if bundle.clause_tokens is not None:
+                bundle.clause_tokens.save(tmp / "clause-tokens")
+            if bundle.derived:
+                (tmp / "derived").mkdir(parents=True, exist_ok=True)
+                for key, value in bundle.derived.items():
+                    (tmp / "derived" / f"{key}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
             files = {}
             for f in _data_files(tmp):
                 with f.open("rb") as fh:
                     os.fsync(fh.fileno())
                 files[f.relative_to(tmp).as_posix()] = {"sha256": _sha256(f), "bytes": f.stat().st_size}
-            manifest = {**bundle.manifest, "files": files}
+            manifest = {**bundle.manifest, "files": files, "derived": sorted(bundle.derived)}
             manifest[_SELF_HASH] = _manifest_hash(manifest)
             with (tmp / MANIFEST).open("w", encoding="utf-8") as fh:
                 fh.write(json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -443,4 +459,10 @@ def _load_verified(
             raise IndexMismatch(f"index at {folder} has {len(dense)} vectors for {len(passages)} passages; {rebuild}")
     elif require_dense:
         raise IndexMismatch(f"index at {folder} has no dense vectors (built without a model); {rebuild} with a model available")
-    return IndexBundle(passages, keyword, dense, manifest, folder)
+    clause_tokens = None
+    if manifest.get("clause_tokens"):
+        clause_tokens = ClauseTokens.load(folder / "clause-tokens", [c.clause_id for c in corpus.clauses])
+    derived = {
+        key: json.loads((folder / "derived" / f"{key}.json").read_text(encoding="utf-8")) for key in manifest.get("derived", ())
+    }
+    return IndexBundle(passages, keyword, dense, manifest, folder, clause_tokens=clause_tokens, derived=derived)

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from policyqa.corpus import Corpus, LoadError, ParsedDocument, ParseError, load_corpus, parse_converted, parse_text
+from policyqa.corpus.loader import ParseCache
 
 from .convert import Converted, IngestError, convert_bytes
 from .registry import Registry
@@ -122,10 +123,10 @@ class Library:
                 errors.append(LoadError(self._source_path(e.doc_id, e.file_name), f"cannot be parsed: {type(exc).__name__}: {exc}"))
         return docs, errors
 
-    def corpus(self) -> Corpus:
+    def corpus(self, cache: ParseCache | None = None) -> Corpus:
         """Seeds and added documents together."""
         docs, errors = self.load_added()
-        return load_corpus(self.seeds_dir, extra=docs, extra_errors=errors)
+        return load_corpus(self.seeds_dir, extra=docs, extra_errors=errors, cache=cache)
 
     # --- adding --------------------------------------------------------------------------------
 
@@ -234,8 +235,11 @@ class Library:
         shutil.rmtree(self.docs_dir / doc_id, ignore_errors=True)
 
 
-def load_all(seeds_dir: Path | None, data_dir: Path | None, registry_url: str | None = None) -> Corpus:
-    """The corpus a service runs on: the seed folder plus every document added under ``data_dir``."""
+def load_all(
+    seeds_dir: Path | None, data_dir: Path | None, registry_url: str | None = None, *, cache: ParseCache | None = None
+) -> Corpus:
+    """The corpus a service runs on: the seed folder plus every document added under ``data_dir``.
+    ``cache``: parsed seed documents kept from earlier loads (only changed files are parsed again)."""
     if data_dir is None or (registry_url is None and not (Path(data_dir) / "registry.sqlite3").exists()):
-        return load_corpus(seeds_dir)
-    return Library(data_dir, seeds_dir=seeds_dir, registry_url=registry_url).corpus()
+        return load_corpus(seeds_dir, cache=cache)
+    return Library(data_dir, seeds_dir=seeds_dir, registry_url=registry_url).corpus(cache=cache)

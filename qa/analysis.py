@@ -8,6 +8,7 @@ answer read the frozen record it returns; none of them re-derives any of it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 import re
 import threading
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ class Analyser:
         directory: AgencyDirectory,
         tokenizer: Tokenizer,
         intent_model: IntentModel | None = None,
+        places_present: Iterable[str] | None = None,
     ) -> None:
         self.corpus = corpus
         self.directory = directory
@@ -86,8 +88,10 @@ class Analyser:
         docs = [d.document for d in corpus.documents]
         self._titles = [(d.doc_id, d.title) for d in docs]
         self._numbers = [(d.doc_id, k) for d in docs if d.doc_number and (k := doc_number_key(normalize(d.doc_number)))]
-        self._text = "\n".join(normalize_for_search("\n".join([*c.section_path, c.text])) for c in corpus.clauses)
-        self._places = PlaceNames(self._text, tokenizer.jieba() if isinstance(tokenizer, JiebaTokenizer) else None)
+        self._text = analysis_text(corpus)
+        self._places = PlaceNames(
+            self._text, tokenizer.jieba() if isinstance(tokenizer, JiebaTokenizer) else None, present=places_present
+        )
 
     def analyse(self, query: str, translator: QueryTranslator | None = None) -> AnalysedQuestion:
         text = normalise(query)
@@ -154,6 +158,22 @@ def _cedict_places() -> tuple[dict[str, set[str]], frozenset[str], frozenset[str
     return named, frozenset(common), frozenset(proper), frozenset(local)
 
 
+_ALL_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
+def places_state(corpus_text: str) -> list[str]:
+    """The place headwords (CC-CEDICT) that ``corpus_text`` prints: JSON-able, persisted by the build."""
+    from .translate import occurrences
+
+    named, _, _, _ = _cedict_places()
+    return sorted(occurrences(corpus_text, {h for heads in named.values() for h in heads}))
+
+
+def analysis_text(corpus: Corpus) -> str:
+    """The text questions are checked against (places, titles): every clause with its section path."""
+    return "\n".join(normalize_for_search("\n".join([*c.section_path, c.text])) for c in corpus.clauses)
+
+
 class PlaceNames:
     """Places a question names that the corpus never mentions: these documents are Shanghai's, so a
     question about 深圳's subsidies is not theirs to answer.
@@ -162,8 +182,11 @@ class PlaceNames:
     治安, which jieba sometimes tags ns, is not a place. English: a capitalised word CC-CEDICT glosses as a city,
     province, district… whose Chinese spellings the documents never print."""
 
-    def __init__(self, corpus_text: str, tokenizer=None) -> None:
+    def __init__(self, corpus_text: str, tokenizer=None, present: Iterable[str] | None = None) -> None:
+        """``present``: the place headwords ``corpus_text`` contains (``places_state``), as persisted by
+        the index build — without it, each place name is looked for in the whole text once."""
         self._text = corpus_text
+        self._present = frozenset(present) if present is not None else None
         self._tokenizer = tokenizer  # a jieba.Tokenizer with the corpus dictionary, or jieba's default
         self._pos = None
         self._en: dict[str, str] | None = None
@@ -188,12 +211,17 @@ class PlaceNames:
                     name: sorted(heads)[0]
                     for name, heads in named.items()
                     # a name one of whose places is in Shanghai (Changning, Jinshan) is read as that one
-                    if not (set(name.split()) & common) and not any(h in self._text or h in local for h in heads)
+                    if not (set(name.split()) & common) and not any(self._printed(h) or h in local for h in heads)
                 }
                 self._zh = {h for heads in named.values() for h in heads if len(h) >= 2} - local
                 self._en_known = set(named)
                 self._common = common
             return self._en
+
+    def _printed(self, head: str) -> bool:
+        if self._present is not None and _ALL_CJK.fullmatch(head):
+            return head in self._present
+        return head in self._text
 
     def foreign_en(self, query: str) -> list[str]:
         places = self._english_places()

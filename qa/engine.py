@@ -30,7 +30,8 @@ from policyqa.index.vector_cache import VectorCache
 from .agencies import AgencyDirectory
 from .answer import Answerer
 from .search import FusionConfig, Searcher, parse_mode
-from .translate import QueryTranslator, corpus_text
+from .analysis import analysis_text, places_state
+from .translate import QueryTranslator, corpus_text, translator_state
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +106,33 @@ def assemble(
 ) -> tuple[Searcher, Answerer]:
     """The searcher and answerer over one loaded index, wired as the service runs them."""
     jieba_leg = bundle.keyword.get("jieba")
-    answerer = Answerer(corpus, directory, tokenizer=jieba_leg.tokenizer if jieba_leg else None)
+    answerer = Answerer(
+        corpus, directory, tokenizer=jieba_leg.tokenizer if jieba_leg else None, clause_tokens=bundle.clause_tokens,
+        places_present=bundle.derived.get("places"),
+    )
+    # the translator's corpus facts as the build found them, when they were found for this vocabulary
+    state = bundle.derived.get("translator") if bundle.clause_tokens is not None else None
     translator = (
-        QueryTranslator(corpus_text(corpus.clauses), vocabulary=answerer.vocabulary) if translate_english else None
+        QueryTranslator(corpus_text(corpus.clauses), vocabulary=answerer.vocabulary, state=state)
+        if translate_english else None
     )
     searcher = Searcher(
         corpus, bundle, mode=mode, fusion=fusion, dense_unavailable_reason=dense_unavailable_reason,
         translator=translator,
     )
     return searcher, answerer
+
+
+def derived_state(corpus: Corpus, bundle: IndexBundle, *, translate_english: bool = True, progress=None) -> dict:
+    """What start-up would otherwise compute from the whole corpus text (issue 12: start in time
+    proportional to what changed): the place names the documents print and, with the build's clause
+    tokens as vocabulary, the CC-CEDICT headwords they print and how often."""
+    say = progress or (lambda _msg: None)
+    say("corpus facts for questions")
+    out: dict = {"places": places_state(analysis_text(corpus))}
+    if translate_english and bundle.clause_tokens is not None:
+        out["translator"] = translator_state(corpus_text(corpus.clauses), bundle.clause_tokens.vocab)
+    return out
 
 
 class Engine:
@@ -172,12 +191,15 @@ class Engine:
                 vector_cache=self.vector_cache,
                 sentence_vectors=self.config.sentence_vectors,
             )
+            bundle.derived = derived_state(corpus, bundle, translate_english=self.config.translate_english, progress=progress)
             uri = self.config.milvus
             if uri is None:
                 return save_index(bundle, self.config.index_dir, keep=self.config.keep_versions)
             from policyqa.index.milvus_store import drop_unused_collections, to_milvus
 
-            bundle = to_milvus(bundle, uri, prefix=self.config.milvus_prefix, progress=progress)
+            held = to_milvus(bundle, uri, prefix=self.config.milvus_prefix, progress=progress)
+            held.clause_tokens, held.derived = bundle.clause_tokens, bundle.derived  # kept on disk as for the others
+            bundle = held
             path = save_index(bundle, self.config.index_dir, keep=self.config.keep_versions)
             # under the build lock: no other build of this folder has collections not yet in a version
             drop_unused_collections(uri, self.config.index_dir, self.config.milvus_prefix)
@@ -204,7 +226,11 @@ class Engine:
     def _load_corpus(self) -> Corpus:
         from policyqa.ingest.library import load_all
 
-        corpus = load_all(self.config.corpus_dir, self.config.data_dir, self.config.registry_url)
+        from policyqa.corpus.loader import ParseCache
+
+        # parsed documents are kept beside the index versions: a start parses only what changed
+        cache = ParseCache(self.config.index_dir / "parsed")
+        corpus = load_all(self.config.corpus_dir, self.config.data_dir, self.config.registry_url, cache=cache)
         for err in corpus.errors:
             log.warning("document skipped: %s", err)
         if not corpus.documents:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from policyqa.corpus import Corpus
 from policyqa.corpus.rules import normalize
+from policyqa.index.clause_tokens import ClauseTokens, clause_index_text
 from policyqa.index.tokenize import Tokenizer
 
 from .analysis import AnalysedQuestion
@@ -113,14 +114,22 @@ def _fallback_models() -> dict[str, LinearModel]:
 class Judge:
     """Built once per corpus; thread-safe (no per-request state)."""
 
-    def __init__(self, corpus: Corpus, tokenizer: Tokenizer, path: Path = DEFAULT_PATH) -> None:
+    def __init__(
+        self, corpus: Corpus, tokenizer: Tokenizer, path: Path = DEFAULT_PATH, clause_tokens: ClauseTokens | None = None
+    ) -> None:
+        """``clause_tokens``: what the index build persisted (the same tokenizer over the same texts), so
+        start-up does not tokenise every clause again."""
         self.corpus = corpus
-        self._clause_tokens: dict[str, frozenset[str]] = {}
-        df: Counter[str] = Counter()
-        for c in corpus.clauses:
-            toks = frozenset(tokenizer.tokenize("\n".join([*c.section_path, c.heading or "", c.text])))
-            self._clause_tokens[c.clause_id] = toks
-            df.update(toks)
+        if clause_tokens is not None:
+            self._clause_tokens = clause_tokens
+            df = clause_tokens.document_frequencies()
+        else:
+            self._clause_tokens: dict[str, frozenset[str]] = {}
+            df: Counter[str] = Counter()
+            for c in corpus.clauses:
+                toks = frozenset(tokenizer.tokenize(clause_index_text(c.section_path, c.heading, c.text)))
+                self._clause_tokens[c.clause_id] = toks
+                df.update(toks)
         n = len(self._clause_tokens)
         self._idf = {t: math.log(1 + n / d) for t, d in df.items()}
         self._idf_unknown = math.log(1 + n)

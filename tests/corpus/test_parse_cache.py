@@ -1,0 +1,33 @@
+"""Parsed documents are kept across loads: an unchanged file is read back, a changed one parsed again, and
+a damaged cache entry is parsed again rather than trusted."""
+
+import shutil
+
+from policyqa.corpus import default_corpus_dir, load_corpus
+from policyqa.corpus.loader import ParseCache
+
+
+def test_the_cache_returns_what_parsing_gives_and_follows_changes(tmp_path, monkeypatch):
+    src = tmp_path / "corpus"
+    src.mkdir()
+    for f in default_corpus_dir().iterdir():
+        if f.suffix in (".txt", ".toml"):
+            shutil.copy(f, src / f.name)
+    cache = ParseCache(tmp_path / "parsed")
+    fresh = load_corpus(src)
+    first = load_corpus(src, cache=cache)
+    assert first == fresh and len(list((tmp_path / "parsed").glob("*.pickle"))) == len(fresh.documents)
+
+    import policyqa.corpus.loader as loader
+
+    parsed: list[str] = []
+    real = loader.parse_file
+    monkeypatch.setattr(loader, "parse_file", lambda path, *a, **k: parsed.append(path.name) or real(path, *a, **k))
+    assert load_corpus(src, cache=cache) == fresh and parsed == []  # all read back
+    changed = next(src.glob("002_*.txt"))
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    entry = sorted((tmp_path / "parsed").glob("*.pickle"))[0]
+    entry.write_bytes(b"garbage")
+    again = load_corpus(src, cache=cache)
+    assert changed.name in parsed and len(parsed) == 2  # the changed file and the one whose entry was damaged
+    assert again == load_corpus(src)
