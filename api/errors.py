@@ -31,6 +31,12 @@ class UnknownAgency(NotFound):
     code = "unknown_agency"
 
 
+class UnknownAgencyFilter(DomainError):
+    """A search filter naming an agency the documents do not know: the request is wrong, not the result empty."""
+
+    status, code = 422, "unknown_agency"
+
+
 class IndexNotReady(DomainError):
     status, code = 503, "index_not_ready"
 

@@ -13,7 +13,17 @@ from policyqa.qa.present import answer_to_dict, citation_to_dict, status_to_dict
 from policyqa.qa.search import SearchFilters
 from policyqa.qa.status import document_status
 
-from .errors import AdminDisabled, Conflict, IndexNotReady, NotFound, ReindexFailed, UnknownAgency, UnknownClause, UnreadableDocument
+from .errors import (
+    AdminDisabled,
+    Conflict,
+    IndexNotReady,
+    NotFound,
+    ReindexFailed,
+    UnknownAgency,
+    UnknownAgencyFilter,
+    UnknownClause,
+    UnreadableDocument,
+)
 from .schemas import AskRequest, SearchRequest
 
 
@@ -98,11 +108,18 @@ class QAService:
         return citation_to_dict(loaded.answerer.cite(clause, query, day, score), loaded.corpus)
 
     def _agency_names(self, names: list[str] | None) -> tuple[str, ...]:
-        """Any name a user knows (printed, full, English) → every printed variant of that agency."""
+        """Any name a user knows (printed, full, English) → every printed variant of that agency. A name the
+        directory does not know (it holds every unit the documents print) is a bad filter, not an empty result."""
         out: list[str] = []
-        for n in names or []:
+        for i, n in enumerate(names or []):
             a = self.directory.resolve(n)
-            out.extend(a.names if a else (n,))
+            if a is None:
+                raise UnknownAgencyFilter(
+                    f"no agency called {n!r} in these documents (use the printed, full or English name; "
+                    "GET /v1/agencies lists them)",
+                    field=f"filters.agencies.{i}",
+                )
+            out.extend(a.names)
         return tuple(dict.fromkeys(out))
 
     # --- endpoints ---------------------------------------------------------------------------

@@ -116,7 +116,7 @@ def _split_lines(text: str) -> list[_Line]:
     return lines
 
 
-_INLINE_PAGE_RE = re.compile(r"[—－]\s*[0-9０-９]{1,3}\s*[—－]\s*$")
+_INLINE_PAGE_RE = re.compile(r"[—－–―‒﹣]\s*[0-9０-９]{1,3}\s*[—－–―‒﹣]\s*$")  # no ASCII hyphen: 2021-2025
 
 
 def _line_span(line: _Line) -> Span:
@@ -781,6 +781,11 @@ _ISSUER_TAIL_RE = re.compile(r"(?:委员会|人民政府|办公厅|办公室|管
 _CONTACT_RE = re.compile(r"联系人[:：]|联系电话[:：]|联系方式[:：]|传真[:：]|邮编[:：]")
 
 
+def _unit_names(names) -> list[str]:
+    """Names that can be an issuing unit: never page furniture (—１—, 第1页) or text without a letter in it."""
+    return [n for n in names if n and not rules.PAGE_NUMBER_RE.match(n) and re.search(r"[^\W\d_]", n)]
+
+
 def _signature_names(chars: str) -> list[str]:
     """A signature line may print several units side by side, separated by spaces."""
     return [x for x in re.split(r"[\s\u3000\u00a0\u2003]{2,}|[\s\u3000\u00a0\u2003]+(?=\S{4,})", chars.strip()) if x]
@@ -898,7 +903,11 @@ def _classify_matter(lines: list[_Line], first_heading: int, hints: dict[str, st
 def _classify_tail(lines: list[_Line], m: _Matter, first_heading: int) -> None:
     """After the first heading: signatures and dates, 抄送/印发 lines, publication notes, page furniture."""
     in_cc = False
-    body = [ln for ln in lines if ln.no > first_heading and ln.chars and ln.raw.strip() not in ("---", "***", "___")]
+    # page markers are left out, so a signature above a page break still reaches the date below it
+    body = [
+        ln for ln in lines
+        if ln.no > first_heading and ln.chars and ln.raw.strip() not in ("---", "***", "___") and not rules.PAGE_NUMBER_RE.match(ln.raw)
+    ]
     for idx, ln in enumerate(body):
         c = ln.chars
         flat = re.sub(r"\s+", "", c)
@@ -1153,7 +1162,8 @@ def parse_text(
     if validity is None:
         vf, vu = rules.parse_validity_loose(full, signed, matter.printed[0] if matter.printed else None)
         valid_from, valid_until = vf, vu
-    issuers = tuple(matter.issuers) or tuple(matter.tail_issuers) or ((matter.issuer,) if matter.issuer else ())
+    issuers = tuple(_unit_names(matter.issuers)) or tuple(_unit_names(matter.tail_issuers)) or tuple(_unit_names([matter.issuer or ""]))
+    matter.issuer = next(iter(_unit_names([matter.issuer or ""])), None)
     issuer = matter.issuer or (issuers[0] if issuers else "")
     if not issuer and matter.title and "关于" in matter.title:
         issuer = re.sub(r"\s+", "", matter.title.split("关于")[0])

@@ -130,7 +130,12 @@ def match_numbering(line: str) -> Numbering | None:
 
 TERMINAL = "。.；;：:！!？?)）"
 MARKUP_RE = re.compile(r"^#+\s*|\*\*")
-PAGE_NUMBER_RE = re.compile(r"^\s*[—－-]\s*[0-9０-９]+\s*[—－-]\s*$")
+# A line that is only a page marker is page furniture, never text, a title or an issuer: —１— －1－ - 1 -
+# (any dash a converter or typesetter uses), 第1页 / 第 2 页 共 9 页.
+PAGE_DASHES = "—－\\-–―‒‐‑﹣~～"
+PAGE_NUMBER_RE = re.compile(
+    rf"^\s*(?:[{PAGE_DASHES}]\s*[0-9０-９]+\s*[{PAGE_DASHES}]|第\s*[0-9０-９]+\s*页(?:\s*[，,/]?\s*共\s*[0-9０-９]+\s*页)?)\s*$"
+)
 
 
 def strip_markup(line: str) -> str:

@@ -26,7 +26,7 @@ def evaluate(
     for mode in modes:
         used, notice = searcher.resolve_mode(mode)
         if used != mode:
-            unavailable[mode] = notice or "unavailable"
+            unavailable[mode] = searcher.dense_unavailable_reason or notice or "unavailable"
             continue
         rows += run_system(mode, searcher_system(searcher, mode), questions)
     if baseline:

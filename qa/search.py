@@ -142,15 +142,21 @@ class Searcher:
         if mode == "auto":
             return ("hybrid", None) if self.dense_available else ("lexical", self._unavailable())
         if mode in ("hybrid", "dense") and not self.dense_available:
-            return "lexical", self._unavailable(f"{mode} mode asked for, but ")
+            return "lexical", self._unavailable(f"{mode} search was asked for, but ")
         return mode, None
 
     def _unavailable(self, prefix: str = "") -> str:
-        msg = f"{prefix}dense retrieval is unavailable ({self.dense_unavailable_reason}); using lexical mode"
+        """What a person reading an answer is told: a sentence, never an exception. The technical reason goes to
+        the log (once) and stays on ``dense_unavailable_reason`` for operators and the evaluation."""
         if not self._warned:
-            log.warning(msg)
+            log.warning(f"{prefix}dense retrieval is unavailable ({self.dense_unavailable_reason}); using lexical mode")
             self._warned = True
-        return msg
+        if prefix:
+            return f"{prefix[0].upper()}{prefix[1:]}the language model is not available on this server, so keyword search was used instead."
+        return (
+            "The language model is not available on this server, so these results come from keyword search only "
+            "(questions in English or worded unlike the documents match less well)."
+        )
 
     def legs(self, mode: str) -> list[str]:
         keyword = [b.name for b in self.bundle.keyword.values()]

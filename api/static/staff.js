@@ -333,7 +333,13 @@
       if (seq !== state.searchSeq) { return; }
       status.textContent = '';
       clear(results);
-      showSearchError(errorText(err));
+      if (err instanceof ApiError && err.code === 'unknown_agency') {
+        showSearchError('没有名为“' + f.agency + '”的责任部门。请从“责任部门”的下拉列表中选择，或清除该筛选。');
+        $('filters-box').open = true;
+        $('f-agency').focus();
+      } else {
+        showSearchError(errorText(err));
+      }
     } finally {
       if (seq === state.searchSeq) { results.removeAttribute('aria-busy'); }
     }

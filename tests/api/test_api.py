@@ -220,3 +220,13 @@ def test_pages(client):
     assert "<html" in client.get("/").text.lower()
     assert client.get("/widget.js").headers["content-type"].startswith("text/javascript")
     assert 'src="/widget.js"' in client.get("/widget-demo").text
+
+
+def test_unknown_agency_filter_is_a_4xx_naming_it(client):
+    r = client.post("/v1/search", json={"query": "养老服务", "filters": {"agencies": ["市民政局", "市不存在局"]}})
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "unknown_agency" and err["field"] == "filters.agencies.1" and "市不存在局" in err["message"]
+    # every name a user may know still filters: printed, full and English
+    for name in ("市民政局", "上海市民政局", "Shanghai Municipal Civil Affairs Bureau"):
+        assert client.post("/v1/search", json={"query": "养老服务", "filters": {"agencies": [name]}}).status_code == 200

@@ -124,3 +124,30 @@ def test_number_and_date_in_brackets_under_the_title():
     d = pd.document
     assert (d.title, d.doc_number, d.issued.isoformat(), d.valid_from.isoformat()) == ("上海市某某管理办法", "沪府令〔2025〕12号", "2025-03-12", "2025-05-01")
     assert ids(pd) == ["a1", "a2"]
+
+
+PAGE_MARKERS = ["—１—", "－1－", "- 1 -", "–1–", "―２―", "— 12 —", "第1页", "第 2 页 共 9 页"]
+
+
+@pytest.mark.parametrize("marker", PAGE_MARKERS)
+def test_a_page_marker_is_page_furniture_never_an_issuer(marker):
+    cases = {
+        # the signature stands above a page break, its date below it
+        "tail": f"关于推进某事的通知\n各区：\n现将有关事项通知如下。\n一、总体要求\n（一）加强统筹。\n上海市某某委员会\n{marker}\n2030年1月2日\n",
+        # the notice's signature, a page break, then the date
+        "notice": f"关于印发某办法的通知\n各区人民政府：\n现将《某办法》印发给你们，请认真执行。\n上海市某某委员会\n{marker}\n2030年1月2日\n某办法\n一、总体要求\n（一）加强统筹。\n",
+        # a page marker first, then the letterhead
+        "head": f"{marker}\n上海市某某委员会文件\n沪某发〔2030〕1号\n关于推进某事的通知\n各区：\n现将有关事项通知如下。\n一、总体要求\n（一）加强统筹。\n上海市某某委员会\n2030年1月2日\n",
+    }
+    for name, text in cases.items():
+        pd = parse_text(text, "x.txt")
+        d = pd.document
+        assert d.issuer == "上海市某某委员会" and d.issuers == ("上海市某某委员会",), (name, d.issuer, d.issuers)
+        assert d.issued.isoformat() == "2030-01-02", name
+        assert all(marker.strip() not in c.text for c in pd.clauses), name
+        assert any(b.kind == "page_number" for b in pd.boilerplate), name
+
+
+def test_a_lone_page_marker_in_the_tail_gives_no_issuer():
+    d = parse_text("关于推进某事的通知\n一、总体要求\n（一）加强统筹。\n—１—\n2030年1月2日\n", "x.txt").document
+    assert d.issuer == "" and d.issuers == ()

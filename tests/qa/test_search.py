@@ -15,9 +15,12 @@ def test_parse_mode_lists_choices():
 def test_auto_without_a_model_is_lexical_and_says_why(corpus, lexical_bundle):
     s = Searcher(corpus, lexical_bundle, mode="auto", dense_unavailable_reason="cannot load embedding model 'x'")
     r = s.search("社区养老", 5)
-    assert r.mode == "lexical" and "cannot load embedding model" in r.notice
+    # the notice is a sentence for people; the technical reason stays for operators (log, searcher)
+    assert r.mode == "lexical" and "keyword search" in r.notice and "language model is not available" in r.notice
+    assert "cannot load" not in r.notice and "Error" not in r.notice
+    assert s.dense_unavailable_reason == "cannot load embedding model 'x'"
     r = s.search("社区养老", 5, mode="dense")
-    assert r.mode == "lexical" and "dense mode asked for" in r.notice
+    assert r.mode == "lexical" and "Dense search was asked for" in r.notice
 
 
 def test_hybrid_with_a_local_model(corpus, hybrid_bundle):
