@@ -58,6 +58,8 @@ def test_redoc_lists_every_operation(page: Page, live_server):
         expect(section).to_contain_text(path)
     assert not page.js_errors
     shot(page, "docs-redoc")
+    bad = axe_violations(page)
+    assert not bad, bad
 
 
 def test_clause_page(page: Page, screenshots_dir):
@@ -120,6 +122,14 @@ def test_staff_page_answers_an_agency_question(page: Page, screenshots_dir):
     bad = axe_violations(page)
     assert not bad, bad
     shot(page, "staff-agency-answer")
+    # the lead agency opens the agency view (checked too)
+    panel.locator("[data-qa=answer-agency] .agency-link").first.click()
+    expect(page.locator("#agency-detail h2")).to_contain_text("上海市民政局")
+    bad = axe_violations(page)
+    assert not bad, bad
+    shot(page, "staff-agency-view")
+    page.goto("/")
+    _staff_ask(page, AGENCY_Q)
     # its citation opens the readable clause page in the same tab, never raw JSON
     panel.locator("[data-qa=citation]").first.click()
     page.wait_for_load_state()
