@@ -11,7 +11,7 @@ from pathlib import Path
 from .parser import ParseError, parse_file
 from .records import Clause, Document, LoadError, ParsedDocument
 
-PARSER_VERSION = "2"  # bump when parsing changes clause ids, texts or spans: persisted indexes then rebuild
+PARSER_VERSION = "3"  # bump when parsing changes clause ids, texts, spans or document records: persisted indexes and parse caches then rebuild (3: page markers never issuers; Document.title_en)
 METADATA_FILE = "metadata.toml"
 
 
