@@ -307,6 +307,8 @@
     '}',
     '@media (max-height: 34em) {',
     '  .panel, .pos-left .panel, .pos-right .panel { top: 0; bottom: 0; height: auto; max-height: 100vh; }',
+    '  .header { padding: 0.3em 0.4em 0.3em 0.8em; } .log { padding: 0.6em; } .form { padding: 0.4em 0.6em; }',
+    '  .disclaimer { padding-bottom: 0.3em; }',
     '}',
     '@media (prefers-reduced-motion: reduce) { .dots i { animation: none; opacity: 0.7; } }',
     '@media (forced-colors: active) { .launcher, .send, .close, .bubble, .card, .badge { border: 1px solid CanvasText; } }'
@@ -825,7 +827,8 @@
     return postAsk(question).then(function (data) {
       var node = renderResponse(data, question);
       ui.log.replaceChild(node, loading);
-      scrollToShow(userMsg);
+      // a short log (high zoom, large text) shows the answer itself rather than the question above it
+      scrollToShow(ui.log.clientHeight < 320 ? node : userMsg);
       return data;
     }, function (err) {
       ui.log.replaceChild(renderError(err), loading);
