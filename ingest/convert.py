@@ -45,6 +45,13 @@ _HINT_KEYS = {
     "成文日期": "signed",
     "发布日期": "published",
     "公布日期": "published",
+    # where the document is officially published: the clause page links to it
+    "原文链接": "url",
+    "原文地址": "url",
+    "网址": "url",
+    "链接": "url",
+    "url": "url",
+    "source_url": "url",
 }
 
 
@@ -226,8 +233,10 @@ def _parse_front_matter(block: str) -> dict[str, str]:
         m = re.match(r"^\s*([^:：#]{1,12})\s*[:：]\s*(.+?)\s*$", line)
         if m:
             key = re.sub(r"\s+", "", m.group(1))
-            if key in _HINT_KEYS:
-                hints.setdefault(_HINT_KEYS[key], m.group(2).strip("'\""))
+            if key in _HINT_KEYS or key.lower() in _HINT_KEYS:
+                hints.setdefault(_HINT_KEYS.get(key) or _HINT_KEYS[key.lower()], m.group(2).strip("'\""))
+    if "url" in hints and not re.match(r"^https?://\S+$", hints["url"]):
+        del hints["url"]
     return hints
 
 
@@ -484,6 +493,14 @@ def _html_hints(tree) -> dict[str, str]:
         v = (meta.attributes.get("content") or "").strip()
         if v and n in ("articletitle", "arttitle"):
             hints.setdefault("title", v)
+    # the page's own address, as it declares it: the official publication a clause page links to
+    canonical = tree.css_first('link[rel="canonical"]')
+    og = tree.css_first('meta[property="og:url"]')
+    for v in ((canonical.attributes.get("href") if canonical else None), (og.attributes.get("content") if og else None)):
+        if v and re.match(r"^https?://\S+$", v.strip()):
+            hints.setdefault("url", v.strip())
+    if "url" in hints and not re.match(r"^https?://\S+$", hints["url"]):
+        del hints["url"]  # a 网址/链接 cell that is not an address
     return hints
 
 

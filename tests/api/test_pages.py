@@ -60,3 +60,35 @@ def test_clause_page_escapes_and_404s(client):
 def test_clause_page_in_english(client):
     html = client.get("/clauses/hfbf2025-5:2.3.6", params={"lang": "en"}).text
     assert 'lang="en"' in html and "authoritative" in html
+
+
+OFFICIAL_HTML = (
+    '<html><head><meta charset="utf-8"><link rel="canonical" href="https://www.example.gov.cn/zwgk/2030/x.html"></head>'
+    "<body><h1>某某区促进某某发展的若干措施</h1><p>一、总体要求</p><p>（一）加强统筹。推动某某工作落实。（责任单位：区商务委）</p>"
+    "<p>（二）优化服务。提升某某服务水平。（责任单位：区民政局）</p></body></html>"
+)
+
+
+def test_the_registry_keeps_an_uploaded_pages_official_address(tmp_path):
+    """An HTML page's canonical address (or og:url, or a 原文链接/url in front matter) is recorded with the document
+    in the registry; the clause page links to it. Only http(s) addresses are kept."""
+    from types import SimpleNamespace
+
+    from policyqa.api.service import QAService
+    from policyqa.ingest.library import Library
+
+    lib = Library(tmp_path / "data")
+    result = lib.commit(lib.prepare(OFFICIAL_HTML.encode(), "measures.html"))
+    engine = SimpleNamespace(config=SimpleNamespace(data_dir=tmp_path / "data", registry_url=None))
+    service = QAService.__new__(QAService)
+    service.engine, service._registry = engine, None
+    assert service.official_url(result.doc_id) == "https://www.example.gov.cn/zwgk/2030/x.html"
+    assert service.official_url("hfbf2025-5") is None  # a seed: no address on record
+
+
+def test_clause_page_links_the_official_publication(client, monkeypatch):
+    from policyqa.api.service import QAService
+
+    monkeypatch.setattr(QAService, "official_url", lambda self, doc_id: "https://www.example.gov.cn/a.html")
+    html = client.get("/clauses/hfbf2025-5:2.3.6").text
+    assert 'href="https://www.example.gov.cn/a.html"' in html and 'data-qa="official"' in html
