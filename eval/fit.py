@@ -33,34 +33,75 @@ C_JUDGE = 0.3  # chosen on dev out of fold among 0.3, 1, 3
 C_INTENT = 3.0
 
 
-def fit_intent(questions: list[Question], normalise) -> dict:
+VECTOR_SCALES = (10.0, 20.0, 40.0)  # the question vector's weight against the n-grams, chosen on dev out of fold
+
+
+def fit_intent(questions: list[Question], normalise, encoder=None) -> dict:
+    """The n-gram model; with `encoder` (the dense leg's QueryEncoder) also the n-gram + question-vector model,
+    stored beside it and used whenever the service runs that model."""
+    import scipy.sparse as sp
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    X = [{f: 1 for f in features(normalise(q.question))} for q in questions]
-    y = [q.intent for q in questions]
+    texts = [normalise(q.question) for q in questions]
+    X = [{f: 1 for f in features(t)} for t in texts]
+    y = np.array([q.intent for q in questions])
     vec = DictVectorizer()
     M = vec.fit_transform(X)
-    clf = LogisticRegression(C=C_INTENT, max_iter=5000)
-    oof = cross_val_predict(clf, M, y, cv=StratifiedKFold(5, shuffle=True, random_state=0))
-    clf.fit(M, y)
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+
+    def fit(matrix) -> tuple[LogisticRegression, float]:
+        clf = LogisticRegression(C=C_INTENT, max_iter=5000)
+        oof = cross_val_predict(clf, matrix, y, cv=cv)
+        clf.fit(matrix, y)
+        return clf, float(np.mean(oof == y))
+
+    def sparse_weights(clf, classes) -> dict:
+        weights = {}
+        for j, name in enumerate(vec.feature_names_):
+            w = [round(float(clf.coef_[i, j]), 4) for i in range(len(classes))]
+            if any(abs(v) >= 1e-4 for v in w):
+                weights[name] = w
+        return weights
+
+    clf, acc = fit(M)
     classes = list(clf.classes_)
     assert set(classes) == set(INTENTS)
-    weights = {}
-    for j, name in enumerate(vec.feature_names_):
-        w = [round(float(clf.coef_[i, j]), 4) for i in range(len(classes))]
-        if any(abs(v) >= 1e-4 for v in w):
-            weights[name] = w
-    return {
-        "_comment": "Intent model fitted on the dev half only by policyqa.eval.fit; features in qa.intent.features.",
+    out = {
+        "_comment": "Intent model fitted on the dev half only by policyqa.eval.fit; features in qa.intent.features; "
+        "`vector`: the same with the question's embedding, for the model it names.",
         "fitted": dt.date.today().isoformat(),
         "questions": len(questions),
-        "cv_accuracy_dev": round(float(np.mean(np.array(oof) == np.array(y))), 4),
+        "cv_accuracy_dev": round(acc, 4),
         "classes": classes,
         "intercept": [round(float(v), 4) for v in clf.intercept_],
-        "weights": weights,
+        "weights": sparse_weights(clf, classes),
     }
+    if encoder is None:
+        return out
+    V = np.vstack([np.asarray(encoder.encode(t), dtype=np.float64) for t in texts])
+    best = None
+    for scale in VECTOR_SCALES:
+        vclf, vacc = fit(sp.hstack([M, sp.csr_matrix(V * scale)]).tocsr())
+        print(f"intent with the question vector ×{scale:g}: dev cross-validated accuracy {vacc:.4f} (n-grams alone {acc:.4f})")
+        if best is None or vacc > best[2]:
+            best = (scale, vclf, vacc)
+    scale, vclf, vacc = best
+    if vacc <= acc:
+        return out  # the vector does not help on dev: not stored
+    n = M.shape[1]
+    out["vector"] = {
+        "model": encoder.model,
+        "dim": encoder.dim,
+        "scale": scale,
+        "cv_accuracy_dev": round(vacc, 4),
+        "intercept": [round(float(v), 4) for v in vclf.intercept_],
+        "weights": sparse_weights(vclf, classes),
+        # applied to the raw (unit-length) vector, the scale folded in
+        "coef": [[round(float(c) * scale, 5) for c in vclf.coef_[i, n:]] for i in range(len(classes))],
+    }
+    return out
 
 
 def risk_coverage(p: np.ndarray, answerable: np.ndarray, forced_refusal: np.ndarray) -> list[dict]:
@@ -124,11 +165,31 @@ def fit_judge(rows: list[tuple[dict, bool, bool]], names: tuple[str, ...]) -> tu
                    "oof_curve": points}
 
 
+# Candidate evidence compared out of fold on dev by `--compare` (the features each model keeps are chosen from
+# this table on dev, and recorded in qa/judge.py's FEATURES_*).
+CANDIDATES = ("missing_sent", "asks", "numbers_missing", "agree", "margin", "rare_missing")
+
+
+def compare(rows: list[tuple[dict, bool, bool]], base: tuple[str, ...], label: str) -> None:
+    """Out-of-fold operating point (≤ MAX_ANSWERABLE_REFUSED of answerable refused) for the base features and
+    for the base plus each candidate: the share of unanswerable questions refused, overall and by language."""
+    have = set(rows[0][0]) if rows else set()
+    print(f"{label}: unanswerable refused out of fold on dev at ≤ {MAX_ANSWERABLE_REFUSED:.0%} answerable refused")
+    for extra in ((), *((c,) for c in CANDIDATES if c in have and c not in base)):
+        names = (*base, *extra)
+        _, info = fit_judge(rows, names)
+        by = info["oof_operating_point_by_language"]
+        print(f"  {'+'.join(extra) or 'base':18s} all {info['oof_operating_point']['unanswerable_refused']:.3f}  "
+              + "  ".join(f"{lang} {pt['unanswerable_refused']:.3f} (answerable answered {pt['answerable_answered']:.3f})"
+                          for lang, pt in sorted(by.items())))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", default="dev", choices=["dev"], help="fitting reads the dev half only")
     ap.add_argument("--skip-intent", action="store_true")
     ap.add_argument("--skip-judge", action="store_true")
+    ap.add_argument("--compare", action="store_true", help="compare candidate evidence out of fold; write nothing")
     args = ap.parse_args(argv)
 
     from policyqa.qa.analysis import normalise
@@ -136,13 +197,6 @@ def main(argv: list[str] | None = None) -> None:
     from policyqa.qa.settings import Settings
 
     questions = load_questions(split=args.split)
-    if not args.skip_intent:
-        intent = fit_intent(questions, normalise)
-        INTENT_PATH.write_text(json.dumps(intent, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
-        print(f"intent: dev cross-validated accuracy {intent['cv_accuracy_dev']} → {INTENT_PATH}")
-
-    if args.skip_judge:
-        return
     s = Settings()
     config = s.engine_config() if hasattr(s, "engine_config") else EngineConfig(
         corpus_dir=s.corpus_dir, index_dir=s.index_dir, model=s.model, mode=s.mode, faiss_index=s.faiss_index,
@@ -152,7 +206,13 @@ def main(argv: list[str] | None = None) -> None:
     loaded = engine.warm_up(build_if_missing=True)
     answerer, searcher = loaded.answerer, loaded.searcher
     if not args.skip_intent:
+        intent = fit_intent(questions, normalise, searcher.query_encoder())
+        INTENT_PATH.write_text(json.dumps(intent, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        print(f"intent: dev cross-validated accuracy {intent['cv_accuracy_dev']}"
+              f"{', with the question vector ' + str(intent['vector']['cv_accuracy_dev']) if 'vector' in intent else ''} → {INTENT_PATH}")
         answerer.analyser.intent_model = type(answerer.analyser.intent_model).load()
+    if args.skip_judge:
+        return
     judge = answerer.judge
 
     def evidence_rows(mode: str) -> list[tuple[dict, bool, bool]]:
@@ -163,9 +223,9 @@ def main(argv: list[str] | None = None) -> None:
                 continue  # answered from the directory, never judged
             hits = list(searcher.search(aq, top_k=10, mode=mode).hits)
             forced = bool(aq.places or aq.other_documents or not hits)
-            x, _ = judge.evidence(aq, hits) if hits else ({f: 0.0 for f in FEATURES_DENSE}, ())
+            x, _ = judge.evidence(aq, hits) if hits else ({f: 0.0 for f in (*FEATURES_DENSE, *CANDIDATES)}, ())
             if mode == "lexical":
-                x = {f: x[f] for f in FEATURES_LEXICAL}
+                x = {f: v for f, v in x.items() if f not in ("dense1", "dense3", "sent1", "sent3")}
             rows.append((x, q.answerable, forced))
         return rows
 
@@ -178,6 +238,11 @@ def main(argv: list[str] | None = None) -> None:
         "fit": {},
     }
     lex_rows = evidence_rows("lexical")
+    if args.compare:
+        compare(lex_rows, FEATURES_LEXICAL, "lexical")
+        if searcher.dense_available:
+            compare(evidence_rows("hybrid"), FEATURES_DENSE, "hybrid")
+        return
     model, info = fit_judge(lex_rows, FEATURES_LEXICAL)
     out["models"]["lexical"] = model.to_dict()
     out["fit"]["lexical"] = info

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Iterable
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from policyqa.corpus import Corpus
@@ -39,6 +40,16 @@ def normalise(text: str) -> str:
     if _HAS_CJK.search(text):
         text = _opencc().convert(text)
     return text
+
+
+@dataclass(frozen=True)
+class QueryEncoder:
+    """The dense leg's question encoder as the analysis sees it (its vectors are cached, so the search that
+    follows reuses the one computed here)."""
+
+    model: str  # "backend|model", as the index manifest records it
+    dim: int
+    encode: Callable[[str], object]  # text → a normalised vector (numpy)
 
 
 @dataclass(frozen=True)
@@ -93,13 +104,20 @@ class Analyser:
             self._text, tokenizer.jieba() if isinstance(tokenizer, JiebaTokenizer) else None, present=places_present
         )
 
-    def analyse(self, query: str, translator: QueryTranslator | None = None) -> AnalysedQuestion:
+    def analyse(
+        self, query: str, translator: QueryTranslator | None = None, encoder: "QueryEncoder | None" = None
+    ) -> AnalysedQuestion:
+        """`encoder`, when the dense leg serves: the question's embedding (cached, so search reuses it) is
+        evidence for the intent."""
         text = normalise(query)
         english = is_english(text)
         translation = translator.translate(text) if translator and english else None
         tokens = tuple(self.tokenizer.tokenize(text))
         words = tuple(content_words(text, _stemmer())) if english else ()
-        intent, scores = self.intent_model.classify(text)
+        vector = None
+        if encoder is not None and self.intent_model.uses_vector(encoder.model, encoder.dim) and text.strip():
+            vector = encoder.encode(text)
+        intent, scores = self.intent_model.classify(text, vector, encoder.model if encoder else None)
         titles = titles_named(text)
         others = tuple(t for t in titles if other_document(f"《{t}》", [t2 for _, t2 in self._titles]))
         named = [doc for doc, title in self._titles if any(t in title or title in t for t in titles) or title in text]

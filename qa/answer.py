@@ -72,6 +72,15 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "apply; the responsible agency or the Shanghai 12345 hotline can tell you.",
         "文件规定了相关政策（见下方最接近的条款），但没有写明申请条件和办理流程，请咨询主管部门或12345市民服务热线。",
     ),
+    "contact_not_stated": (
+        "The documents mention this (the closest clauses are below) but print no phone number, address or web "
+        "address; the Shanghai 12345 citizen hotline can direct you.",
+        "文件提到了相关内容（见下方最接近的条款），但没有写明联系电话、地址或网址，可拨打12345市民服务热线咨询。",
+    ),
+    "agency_not_stated": (
+        "The closest clauses (below) deal with this but name no responsible agency.",
+        "最接近的条款（见下方）涉及这一内容，但没有写明责任单位。",
+    ),
     "language": (
         "The documents are in Chinese and the service is running in keyword (lexical) mode, which cannot match "
         "these English words. Please ask in Chinese (中文提问), or ask the operator to enable the multilingual model.",
@@ -154,7 +163,7 @@ class Answerer:
         return self.composer.cite(clause, query, as_of, score)
 
     def analyse(self, searcher: Searcher, query: str) -> AnalysedQuestion:
-        return self.analyser.analyse(query, translator=searcher.translator)
+        return self.analyser.analyse(query, translator=searcher.translator, encoder=searcher.query_encoder())
 
     # --- the answer --------------------------------------------------------------------------
 

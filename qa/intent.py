@@ -74,28 +74,55 @@ def features(text: str) -> set[str]:
 
 
 @dataclass(frozen=True)
+class VectorPart:
+    """The weights of the question's embedding in the intent model: the multilingual model places a question
+    near others asked the same way in either language, so Chinese examples teach the English ones. Valid
+    only for the model it was fitted with (`model`, `dim`)."""
+
+    model: str
+    dim: int
+    intercept: tuple[float, ...]
+    weights: dict[str, tuple[float, ...]]  # the n-gram weights fitted together with the vector
+    coef: tuple[tuple[float, ...], ...]  # classes × dim
+
+
+@dataclass(frozen=True)
 class IntentModel:
     classes: tuple[str, ...] = INTENTS
     intercept: tuple[float, ...] = ()
     weights: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    vector: VectorPart | None = None
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> "IntentModel":
         if not path.exists():
             return cls()
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return cls(tuple(raw["classes"]), tuple(raw["intercept"]), {k: tuple(v) for k, v in raw["weights"].items()})
+        vec = raw.get("vector")
+        part = None
+        if vec:
+            part = VectorPart(vec["model"], int(vec["dim"]), tuple(vec["intercept"]),
+                              {k: tuple(v) for k, v in vec["weights"].items()}, tuple(tuple(r) for r in vec["coef"]))
+        return cls(tuple(raw["classes"]), tuple(raw["intercept"]), {k: tuple(v) for k, v in raw["weights"].items()}, part)
 
-    def classify(self, text: str) -> tuple[str, tuple[tuple[str, float], ...]]:
-        """(intent, probability of each intent)."""
+    def uses_vector(self, model: str | None, dim: int | None) -> bool:
+        return self.vector is not None and self.vector.model == model and self.vector.dim == dim
+
+    def classify(self, text: str, vector=None, model: str | None = None) -> tuple[str, tuple[tuple[str, float], ...]]:
+        """(intent, probability of each intent). With the question's embedding from the model the vector
+        part was fitted with, the n-gram and vector model; otherwise the n-gram model alone."""
         if not self.weights:
             intent = cue_intent(text)
             return intent, tuple((c, float(c == intent)) for c in self.classes)
-        z = list(self.intercept)
+        part = self.vector if vector is not None and self.uses_vector(model, len(vector)) else None
+        weights = part.weights if part else self.weights
+        z = list(part.intercept if part else self.intercept)
         for f in features(text):
-            w = self.weights.get(f)
+            w = weights.get(f)
             if w:
                 z = [a + b for a, b in zip(z, w)]
+        if part:
+            z = [a + sum(c * float(v) for c, v in zip(row, vector)) for a, row in zip(z, part.coef)]
         m = max(z)
         e = [math.exp(v - m) for v in z]
         s = sum(e)

@@ -51,6 +51,8 @@ KIND_REFUSAL = {
     "count": "figure_not_stated",
     "date": "date_not_stated",
     "procedure": "procedure_not_stated",
+    "contact": "contact_not_stated",
+    "agency": "agency_not_stated",
 }
 
 
@@ -225,6 +227,8 @@ class Judge:
         s2 = hits[1].score if len(hits) > 1 else 0.0
         asked = q.asks - ({"date"} if q.about_document_date else set())
         missing = tuple(missing_kinds(frozenset(asked), [normalize(h.clause.text) for h in top], q.text))
+        if "agency" in asked and not any(h.clause.agencies for h in top):
+            missing += ("agency",)  # who is responsible, asked of clauses that name no responsible unit
         # the same, read only in the sentences that match the question best (two per clause): a figure
         # printed elsewhere in a long clause is usually about something else
         sents = [normalize(t) for h in top for t in best_sentences(h.clause, q.keyword_text, 2)]
@@ -241,6 +245,7 @@ class Judge:
             "agree": agree,
             "margin": (s1 - s2) / s1 if s1 > 0 else 0.0,
             "missing": float(bool(missing)),
+            "asks": float(bool(asked)),
             "english": float(q.english),
             "missing_sent": float(bool(missing_sent)),
             "numbers_missing": nums_missing,

@@ -12,38 +12,31 @@ Both are detected in `qa/analysis.py`; `other_document` below is the title compa
 from __future__ import annotations
 
 import re
+import tomllib
 from difflib import SequenceMatcher
+from pathlib import Path
 
-# --- what a question asks for ---------------------------------------------------------------------
-# Interrogatives only: 多少钱 asks for a sum, 收费 or 费用 alone names a topic and asks for nothing.
+from .intent import CUES
 
-ASKS = {
-    "amount": re.compile(
-        r"多少钱|多少元|(?:多少|几)(?:万|千|百)元?|金额(?:是|有)?多(?:少|大)|额度(?:是|有)?多(?:少|大)"
-        r"|(?:奖励|补贴|补助|资助|奖补)(?:最多|最高|一般)?(?:能|可以)?(?:有|拿|给|发|是)?多少"
-        r"|(?:能|可以|最多|最高)(?:拿|领|给|补|奖)多少"
-        r"|\bhow much (?:money|funding|subsidy|is the (?:subsidy|reward|grant|voucher)|does it pay|can (?:i|we) get)\b"
-        r"|\bwhat (?:is the )?amount\b|\bhow much is\b",
-        re.I,
-    ),
-    "share": re.compile(
-        r"(?:比例|比重|占比|份额)\S{0,4}(?:多少|多大|几)|多大(?:的)?比例|百分之几|几成"
-        r"|\bwhat (?:percentage|share|proportion)\b|\bwhat per ?cent\b",
-        re.I,
-    ),
-    "count": re.compile(
-        r"(?:多少|(?<![哪])几)[个家项所名位条批座只场处次天年]|\bhow many\b",
-        re.I,
-    ),
-    "date": re.compile(r"什么时候|何时|哪天|哪一天|几号|几月|哪一年|哪年|\bwhen\b|\bwhat (?:date|day|year)\b|\bdates?\b", re.I),
-    "procedure": re.compile(
-        r"(?:什么|哪些)条件|申报条件|申请条件|(?:哪些|什么)材料|(?:申请|申报|办理)(?:流程|程序|手续)"
-        r"|(?:怎么|怎样|如何)(?:申请|申报|办理|报名|领取|备案)|[去在到]哪(?:里|儿)?(?:申请|申报|办理|报名)"
-        r"|\bhow (?:do|can|should) (?:i|we) (?:apply|register|claim)\b|\bwhere (?:do|can|should) (?:i|we) (?:apply|register)\b"
-        r"|\bapplication (?:procedure|process)\b|\beligibility\b|\bwhat documents\b",
-        re.I,
-    ),
-}
+# --- what a question asks for, and whether a clause states it ------------------------------------
+# The forms live in qa/data/asks.toml, each kind with the reason it exists. Interrogatives only: 多少钱 asks
+# for a sum, 收费 or 费用 alone names a topic and asks for nothing.
+
+ASKS_PATH = Path(__file__).resolve().parent / "data" / "asks.toml"
+KINDS = ("amount", "share", "count", "date", "procedure", "contact")  # the order missing kinds are reported in
+# "agency" (who is responsible) is asked in the words of intent.CUES["agency"] and stated by a clause's printed
+# agency list, a record field, so the judge checks it on the clauses themselves (`qa/judge.py`).
+
+
+def _load_kinds(path: Path = ASKS_PATH) -> tuple[dict[str, re.Pattern], dict[str, re.Pattern]]:
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    asks = {k: re.compile("|".join(f"(?:{p})" for p in raw[k]["asks"]), re.I) for k in KINDS}
+    states = {k: re.compile("|".join(f"(?:{p})" for p in raw[k]["states"]), re.I) for k in KINDS if raw[k]["states"]}
+    return asks, states
+
+
+ASKS, STATES = _load_kinds()
+STATES["year"] = re.compile(r"(?:19|20)[0-9]{2}\s*年|十[一二三四五六七八九]五")
 
 # A date question about a document itself (issued, in force, expiring): every citation carries the
 # document's dates, so such a question is answered from the document record, not from a clause.
@@ -55,24 +48,17 @@ ABOUT_DOCUMENT_DATE = re.compile(
 
 
 def asked_kinds(text: str) -> frozenset[str]:
-    """The kinds of information a question asks for: amount, share, count, date, procedure."""
+    """The kinds of information a question asks for: amount, share, count, date, procedure, contact, agency."""
     kinds = {k for k, rx in ASKS.items() if rx.search(text)}
-    if "share" in kinds:
-        kinds.discard("count")  # 占比多少个百分点 asks for a share
+    if CUES["agency"].search(text):
+        kinds.add("agency")
+    if kinds & {"share", "amount"}:
+        kinds.discard("count")  # 占比多少, 补贴多少: the 多少 asks for the share or the sum
     return frozenset(kinds)
 
 
-# --- what a clause states ---------------------------------------------------------------------------
-
 _NUMERAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-_CN_COUNT = re.compile(r"[一二两三四五六七八九十百千万]+[个家项年天次所名位条批座只场处]")
-STATES = {
-    "amount": re.compile(r"[0-9][0-9,.]*\s*[万亿]?元|[一二三四五六七八九十百千两]+[万亿]?元"),
-    "share": re.compile(r"%|百分之|[一二三四五六七八九]成|百分点"),
-    "date": re.compile(r"[0-9一二三四五六七八九十]+\s*月|[0-9]+\s*日|年底|年初|上半年|下半年|之日起|起施行|起实施"),
-    "year": re.compile(r"(?:19|20)[0-9]{2}\s*年|十[一二三四五六七八九]五"),
-    "procedure": re.compile(r"申报指南|申请条件|申报条件|办理流程|受理|所需材料|窗口|网址|登录|热线|一网通办"),
-}
+_CN_COUNT = re.compile(r"[一二两三四五六七八九十百千万]+[个家项年天次所名位条批座只场处张人户间套台辆]")
 
 
 def states_count(text: str) -> bool:
@@ -90,7 +76,7 @@ def states(kind: str, text: str, question: str = "") -> bool:
         return states_count(text)
     if kind == "date":
         # a question after a year is answered by a year; after a day, only by a month or a day
-        if re.search(r"哪一?年|\bwhat year\b", question, re.I) and STATES["year"].search(text):
+        if re.search(r"哪一?年|几年|\bwhat year\b|\bby what year\b", question, re.I) and STATES["year"].search(text):
             return True
         return bool(STATES["date"].search(text))
     return bool(STATES[kind].search(text))
@@ -98,8 +84,7 @@ def states(kind: str, text: str, question: str = "") -> bool:
 
 def missing_kinds(asked: frozenset[str], clause_texts: list[str], question: str = "") -> list[str]:
     """The kinds asked for that none of the clauses states, in a fixed order."""
-    order = ("amount", "share", "count", "date", "procedure")
-    return [k for k in order if k in asked and not any(states(k, t, question) for t in clause_texts)]
+    return [k for k in KINDS if k in asked and not any(states(k, t, question) for t in clause_texts)]
 
 
 # --- documents ------------------------------------------------------------------------------------

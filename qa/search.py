@@ -14,7 +14,7 @@ import numpy as np
 from policyqa.corpus import Clause, Corpus, Passage
 from policyqa.index.store import IndexBundle
 
-from .analysis import normalise
+from .analysis import QueryEncoder, normalise
 from .status import document_status
 from .translate import QueryTranslator, Translation, is_english
 
@@ -135,6 +135,14 @@ class Searcher:
     @property
     def dense_available(self) -> bool:
         return self.bundle.dense is not None
+
+    def query_encoder(self) -> QueryEncoder | None:
+        """The dense leg's encoder, for evidence computed from the question's vector (intent)."""
+        dense = self.bundle.dense
+        if dense is None:
+            return None
+        d = dense.encoder.describe()
+        return QueryEncoder(f"{d['backend']}|{d['model']}", int(d["dimension"]), dense.encode_query)
 
     def resolve_mode(self, requested: str | None = None) -> tuple[str, str | None]:
         """The mode to use and, when it differs from what was asked, why."""

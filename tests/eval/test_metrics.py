@@ -16,6 +16,13 @@ def test_metrics_on_a_known_ranking():
     assert mrr_at([], ["a"]) == 0.0
 
 
+def _folded_blind(q) -> bool:
+    """Questions from a blind batch, folded into dev after its one run, are kept exactly as their writer gave
+    them: a few quote a programme's name, a `multi` may need two clauses of one document, and a question about
+    a document itself (its date) has no gold clause."""
+    return "[blind batch" in q.note and "folded into dev" in q.note
+
+
 def test_question_set_is_well_formed(corpus):
     qs = load_questions()
     assert len(qs) >= 150
@@ -25,17 +32,20 @@ def test_question_set_is_well_formed(corpus):
             assert corpus.clause(cid) is not None, (q.id, cid)
         if q.type == "agency":
             assert list(q.gold_agencies) == list(corpus.clause(q.gold[0]).agencies), q.id
-        assert q.answerable == bool(q.gold)
+        assert q.answerable == bool(q.gold) or (_folded_blind(q) and q.answerable)
     assert {q.split for q in qs} == {"dev", "test"}
     assert sum(q.lang == "en" for q in qs) >= 20
     assert sum(q.type == "unanswerable" for q in qs) >= 15
     multi = [q for q in qs if q.type == "multi"]
-    assert multi and all(len({corpus.clause(c).doc_id for c in q.gold}) >= 2 for q in multi)
+    assert multi and all(len({corpus.clause(c).doc_id for c in q.gold}) >= 2 for q in multi if not _folded_blind(q))
+    assert all(len(q.gold) >= 2 for q in multi)
 
 
 def test_questions_do_not_copy_clause_wording(corpus):
     """Paraphrased questions: no 12-character run of a gold clause appears in its question."""
     for q in load_questions():
+        if _folded_blind(q):
+            continue
         for cid in q.gold:
             text = corpus.clause(cid).text
             runs = {text[i : i + 12] for i in range(len(text) - 11)}

@@ -60,3 +60,25 @@ def test_place_names_the_documents_never_mention():
     # capitalised ordinary words and the city itself are not foreign places
     assert places.foreign_en("What does the Central Activity Zone in Shanghai do?") == []
     assert places.foreign_en("Can I pay with a Visa card at the night market?") == []
+
+
+def test_asked_kinds_follow_grammar_not_listed_measure_words():
+    # any measure word after 几 / any 多少 that is not money asks for a number; 哪几 asks "which ones"
+    assert asked_kinds("到2027年养老床位要达到多少张？") == {"count"}
+    assert asked_kinds("要培育几座示范园？") == {"count"}
+    # money words before 多少 ask for a sum, not a count
+    assert asked_kinds("新型学徒制补贴标准每人多少") == {"amount"}
+    assert asked_kinds("What's the interest subsidy rate on these loans?") == {"share"}
+    assert asked_kinds("博物馆一般开到晚上几点？") == {"date"}
+    assert asked_kinds("算力券咋申请") == {"procedure"}
+    assert asked_kinds("How do I renew my work permit here?") == {"procedure"}
+    assert asked_kinds("What's the phone number to apply?") >= {"contact"}
+    assert asked_kinds("哪个部门负责社区养老上门服务？") == {"agency"}
+
+
+def test_states_reads_printed_forms():
+    assert missing_kinds(frozenset({"contact"}), ["详询12345市民服务热线。"]) == []
+    assert missing_kinds(frozenset({"contact"}), ["优化服务流程。"]) == ["contact"]
+    assert missing_kinds(frozenset({"date"}), ["受理后5个工作日内办结。"]) == []
+    # a bare year is no hour, day or time limit
+    assert missing_kinds(frozenset({"date"}), ["到2027年建成"], "几点开放？") == ["date"]
