@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import logging
 import time
@@ -73,13 +75,37 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
     metrics = Metrics()
     hasher = QueryHasher(settings.log_salt, settings.data_dir, settings.log_retention_days)
 
+    def apply_retention() -> None:
+        """Stored votes keep their question (text or hash) for QA_LOG_RETENTION_DAYS, then lose it."""
+        registry = service.registry()
+        if registry is None:
+            return
+        before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=settings.log_retention_days)
+        if forgotten := registry.forget_feedback_questions(before):
+            logging.getLogger("policyqa.privacy").info({"event": "retention", "feedback_questions_forgotten": forgotten})
+
+    async def retention_pass() -> None:
+        try:
+            await run_in_threadpool(apply_retention)
+        except Exception:  # a failed pruning is retried tomorrow; serving goes on
+            logging.getLogger("policyqa.privacy").exception("retention pruning failed")
+
+    async def retention_daily() -> None:
+        while True:
+            await asyncio.sleep(86400)
+            await retention_pass()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(service.warm_up)  # builds the index on first start
+        # at start (before any request, which could open the registry at the same moment), then daily
+        await retention_pass()
         service.start_watch()  # versions built by other workers sharing the index folder
+        retention = asyncio.create_task(retention_daily())
         try:
             yield
         finally:
+            retention.cancel()
             service.stop_watch()
 
     app = FastAPI(

@@ -199,6 +199,17 @@ class Registry:
             out.append(m)
         return out
 
+    def forget_feedback_questions(self, before: dt.datetime) -> int:
+        """Drop the question text and hash of votes older than `before` (the retention period); the votes
+        themselves (helpful, clauses cited) carry no query and stay for the counts. Returns how many."""
+        with self.engine.begin() as c:
+            return int(c.execute(
+                update(feedback)
+                .where(feedback.c.created_at < before)
+                .where((feedback.c.question.is_not(None)) | (feedback.c.question_sha256.is_not(None)))
+                .values(question=None, question_sha256=None)
+            ).rowcount)
+
     def feedback_counts(self) -> dict[bool, int]:
         """Votes stored, by helpful (all time, across workers)."""
         with self.engine.connect() as c:

@@ -89,3 +89,23 @@ def test_export_with_query_logging_on(make_client):
 def test_bad_votes_name_the_field(make_client, body, field):
     r = make_client().post("/v1/feedback", json=body)
     assert r.status_code == 422 and r.json()["error"]["field"] == field
+
+
+def test_stored_questions_are_forgotten_after_the_retention_period(make_client, tmp_path):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from policyqa.ingest.registry import feedback
+
+    c = make_client(log_queries=True)
+    assert c.post("/v1/feedback", json=VOTE).status_code == 201
+    assert c.post("/v1/feedback", json={**VOTE, "helpful": False}).status_code == 201
+    registry = Registry.in_dir(tmp_path / "data")
+    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)
+    with registry.engine.begin() as conn:  # the first vote was given 40 days ago
+        conn.execute(update(feedback).where(feedback.c.id == 1).values(created_at=old))
+    make_client(log_queries=True, log_retention_days=30)  # pruned at start
+    rows = {r["id"]: r for r in Registry.in_dir(tmp_path / "data").feedback()}
+    assert rows[1]["question"] is None and rows[1]["question_sha256"] is None and rows[1]["helpful"] is True
+    assert rows[2]["question"] == VOTE["query"]  # recent: kept
