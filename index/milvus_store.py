@@ -22,6 +22,7 @@ collection. Filters: ``search(query, k, where=PassageFilter(...))``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -555,8 +556,6 @@ class MilvusDenseBackend(DenseBackend):
 def to_milvus(bundle, uri: str | Path, *, prefix: str = DEFAULT_PREFIX, progress: Callable[[str], None] | None = None):
     """The same index (same passages, BM25 weights and vectors: nothing is re-embedded) with its legs in
     Milvus; ``save_index`` then writes the small local part as a new version."""
-    from .store import IndexBundle
-
     say = progress or (lambda _msg: None)
     uri = normalise_uri(uri)
     base = new_collection_base(prefix)
@@ -574,7 +573,8 @@ def to_milvus(bundle, uri: str | Path, *, prefix: str = DEFAULT_PREFIX, progress
     manifest = {**bundle.manifest, "engine": {"kind": ENGINE, "uri": uri, "collections": base}}
     if manifest.get("dense"):
         manifest["dense"] = {**manifest["dense"], "engine": ENGINE}
-    return IndexBundle(bundle.passages, keyword, dense, manifest)
+    # everything else of the bundle (clause tokens, derived facts) is kept as it is, locally
+    return dataclasses.replace(bundle, keyword=keyword, dense=dense, manifest=manifest, path=None, fallback=None)
 
 
 def engine_of(manifest: dict) -> tuple[str, str | None]:

@@ -187,7 +187,7 @@ class Searcher:
 
     def _filter_in_index(self, filters: SearchFilters, legs: list[str]):
         """The filters as one the index applies (document and agency; a date becomes the documents in
-        force then), when every leg's backend can; else None and each passage is checked here."""
+        force then), when every leg's backend takes one (Milvus); else None, and ``mask`` serves."""
         backends = [self.bundle.dense if leg == "dense" else next(b for b in self.bundle.keyword.values() if b.name == leg) for leg in legs]
         if not filters or not all(getattr(b, "filters_in_index", False) for b in backends):
             return None

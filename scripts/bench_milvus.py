@@ -19,8 +19,8 @@ Each backend then runs in fresh processes, so one's memory never counts against 
   answers one search; median of ``--runs`` processes; RSS after start-up is that process's;
 - **search**: ``Searcher.search`` in hybrid mode (both keyword legs + dense, fused), top 10, over the Chinese
   questions of eval/questions.jsonl; unfiltered, and filtered to one document (1,000 clauses) and one
-  agency. Embedded filtering scores every passage and checks each in Python (what ``qa/search.py`` does
-  without an index that filters); Milvus applies the filter as an expression inside its search.
+  agency. The embedded index applies a filter as a mask over passage positions inside each leg; Milvus
+  as an expression inside its search.
 
 Everything ran on a shared 2-core machine: figures are under load (``load1`` is printed per phase).
 Writes artifacts/bench/milvus.json and prints a Markdown table.

@@ -72,18 +72,28 @@ def test_filters_are_applied_inside_milvus(pair, corpus, filters, monkeypatch):
     a, b = Searcher(corpus, embedded, mode="hybrid"), Searcher(corpus, milvus, mode="hybrid")
     where = b._filter_in_index(filters, b.legs("hybrid"))
     assert isinstance(where, PassageFilter)
-    assert a._filter_in_index(filters, a.legs("hybrid")) is None  # the embedded index filters here
+    assert a._filter_in_index(filters, a.legs("hybrid")) is None  # the embedded index filters by mask
     seen_depths = []
     leg_results = b._leg_results
-    monkeypatch.setattr(b, "_leg_results", lambda *args: seen_depths.append(args[2]) or leg_results(*args))
+    monkeypatch.setattr(b, "_leg_results", lambda *a, **kw: seen_depths.append(a[2]) or leg_results(*a, **kw))
     for q in QUERIES[:3]:
         ra, rb = a.search(q, 10, filters), b.search(q, 10, filters)
-        assert all(b._eligible(h.clause, filters) for h in rb.hits)
+        assert all(_allowed(corpus, h.clause, filters) for h in rb.hits)
         assert len(rb.hits) == len(ra.hits)
         if ra.hits:
             assert _ids(rb)[0] in _ids(ra)[:3]
     # Milvus returns the filtered passages: no leg is asked for the whole index
     assert seen_depths and max(seen_depths) < len(milvus.passages)
+
+
+def _allowed(corpus, clause, filters) -> bool:
+    from policyqa.qa.status import document_status
+
+    return (
+        (not filters.doc_ids or clause.doc_id in filters.doc_ids)
+        and (not filters.agencies or bool(set(filters.agencies) & set(clause.agencies)))
+        and (filters.in_force_on is None or document_status(corpus.document(clause.doc_id), filters.in_force_on).current)
+    )
 
 
 def test_a_filter_value_cannot_change_the_expression(pair):
