@@ -37,7 +37,6 @@ from .schemas import (
 from .service import QAService
 
 
-
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)), "level": record.levelname, "logger": record.name}
@@ -80,7 +79,7 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
         registry = service.registry()
         if registry is None:
             return
-        before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=settings.log_retention_days)
+        before = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.log_retention_days)
         if forgotten := registry.forget_feedback_questions(before):
             logging.getLogger("policyqa.privacy").info({"event": "retention", "feedback_questions_forgotten": forgotten})
 

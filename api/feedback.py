@@ -15,8 +15,9 @@ import io
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from policyqa.qa.settings import Settings
 from prometheus_client import Counter, Gauge
+
+from policyqa.qa.settings import Settings
 
 from .errors import FeedbackUnavailable
 from .limits import admin_dependency

@@ -9,8 +9,9 @@ import logging
 import time
 
 from fastapi.responses import JSONResponse
-from policyqa.qa.settings import Settings
 from starlette.concurrency import run_in_threadpool
+
+from policyqa.qa.settings import Settings
 
 from . import errors
 from .errors import (

@@ -26,7 +26,6 @@ from .errors import (
 )
 from .schemas import AskRequest, SearchRequest
 
-
 log = logging.getLogger(__name__)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from collections import Counter
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -236,7 +236,6 @@ def index() -> None:
 def migrate_index() -> None:
     """Copy the current embedded index into Milvus (QA_MILVUS_URI) as a new version, without re-embedding."""
     import time
-
     from dataclasses import replace
 
     from policyqa.index.milvus_store import MilvusUnavailable, migrate
@@ -260,6 +259,15 @@ def migrate_index() -> None:
     )
 
 
+def _print_notice(notice: str, searcher) -> None:
+    """The user-facing sentence, and for the operator at the terminal the technical reason behind it."""
+    err.print(f"[yellow]{notice}[/yellow]")
+    if reason := getattr(searcher, "dense_unavailable_reason", None):
+        from rich.markup import escape
+
+        err.print(f"[dim]reason: {escape(reason)}[/dim]")
+
+
 @app.command()
 def search(
     query: str = typer.Argument(..., help="the question"),
@@ -280,7 +288,7 @@ def search(
         raise typer.Exit(1) from None
     result = loaded.searcher.search(query, top_k=top_k)
     if result.notice:
-        err.print(f"[yellow]{result.notice}[/yellow]")
+        _print_notice(result.notice, loaded.searcher)
     if as_json:
         print(
             json.dumps(
@@ -338,7 +346,7 @@ def ask(
     loaded = _engine(settings, mode).warm_up(build_if_missing=True)
     ans = loaded.answerer.ask(loaded.searcher, query, as_of=day)
     if ans.notice:
-        err.print(f"[yellow]{ans.notice}[/yellow]")
+        _print_notice(ans.notice, loaded.searcher)
     if as_json:
         print(json.dumps(_answer_json(ans, loaded.corpus, loaded.answerer.directory), ensure_ascii=False, indent=1))
         return

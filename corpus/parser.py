@@ -230,7 +230,7 @@ def _paragraphs(
         if (
             paragraph_lines and current is not None and current.kind in ("plain", "numbered") and not numbering
             and len(line.chars) <= 3 and not rules.ends_sentence(current.lines[-1].chars)
-            and not rules.ends_sentence(line.chars.rstrip("。")) is False
+            and rules.ends_sentence(line.chars.rstrip("。")) is not False
         ):
             starts = False  # a title broken across two paragraphs (…种类范 / 围)
         elif current is None or paragraph_lines or current.kind in ("tabrows", "attachment"):

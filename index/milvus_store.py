@@ -111,7 +111,7 @@ def disconnect(uri: str | Path) -> None:
 
 
 def new_collection_base(prefix: str = DEFAULT_PREFIX) -> str:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     return f"{prefix}_{stamp}_{time.time_ns() % 10**9:09d}"
 
 

@@ -182,7 +182,7 @@ def build_index(
         }
     manifest = {
         "format": FORMAT_VERSION,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "corpus_hash": corpus.content_hash,
         "documents": [pd.document.doc_id for pd in corpus.documents],
         "passage_max_chars": passage_max_chars,
@@ -263,7 +263,7 @@ def save_index(bundle: IndexBundle, root: Path, *, keep: int = KEEP_VERSIONS) ->
     newest ``keep`` versions (and always the one serving)."""
     root.mkdir(parents=True, exist_ok=True)
     with build_lock(root):
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         name = f"v{stamp}-{time.time_ns() % 10**9:09d}"  # sorts in creation order
         tmp = root / f".tmp-{name}"
         try:

@@ -106,7 +106,7 @@ class Entry:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 class Registry:
@@ -128,7 +128,7 @@ class Registry:
         m["report"] = json.loads(m.get("report") or "{}")
         for k in ("added_at", "updated_at"):
             if m[k] is not None and m[k].tzinfo is None:
-                m[k] = m[k].replace(tzinfo=dt.timezone.utc)
+                m[k] = m[k].replace(tzinfo=dt.UTC)
         return Entry(**m)
 
     def all(self) -> list[Entry]:
@@ -193,7 +193,7 @@ class Registry:
             m = dict(r._mapping)
             created = m["created_at"]
             if created is not None and created.tzinfo is None:
-                created = created.replace(tzinfo=dt.timezone.utc)
+                created = created.replace(tzinfo=dt.UTC)
             m["created_at"] = created.isoformat() if created else None
             m["clause_ids"] = json.loads(m["clause_ids"] or "[]")
             out.append(m)

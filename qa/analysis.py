@@ -8,10 +8,9 @@ answer read the frozen record it returns; none of them re-derives any of it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from policyqa.corpus import Corpus

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from policyqa.corpus import Corpus, load_corpus
+from policyqa.corpus import Corpus
 from policyqa.index.embedding import DEFAULT_MODEL, Concurrency, Encoder, make_encoder
 from policyqa.index.store import (
     Fallback,
@@ -28,9 +28,9 @@ from policyqa.index.store import (
 from policyqa.index.vector_cache import VectorCache
 
 from .agencies import AgencyDirectory
+from .analysis import analysis_text, places_state
 from .answer import Answerer
 from .search import FusionConfig, Searcher, parse_mode
-from .analysis import analysis_text, places_state
 from .translate import QueryTranslator, corpus_text, translator_state
 
 log = logging.getLogger(__name__)
@@ -224,9 +224,8 @@ class Engine:
         return VectorCache(self.config.index_dir / "passage-vectors.sqlite")
 
     def _load_corpus(self) -> Corpus:
-        from policyqa.ingest.library import load_all
-
         from policyqa.corpus.loader import ParseCache
+        from policyqa.ingest.library import load_all
 
         # parsed documents are kept beside the index versions: a start parses only what changed
         cache = ParseCache(self.config.index_dir / "parsed")

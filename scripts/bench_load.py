@@ -445,7 +445,7 @@ async def run_phase(
         assert server is not None and reindex_at is not None
         try:
             await asyncio.wait_for(reindex_go.wait(), timeout=seconds * reindex_at)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         info: dict[str, Any] = {"fired_after_requests": done}
         start = end = clock()
@@ -678,7 +678,7 @@ def git_revision() -> dict[str, Any] | None:
         return None
     if head.returncode != 0:
         return None
-    return {"commit": head.stdout.strip(), "modified_files": [l[3:] for l in dirty.stdout.splitlines() if l.strip()]}
+    return {"commit": head.stdout.strip(), "modified_files": [line[3:] for line in dirty.stdout.splitlines() if line.strip()]}
 
 
 # --- main -----------------------------------------------------------------------------------------

@@ -47,7 +47,6 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
-
 from bench_common import (  # noqa: E402
     REPO,
     PeakRSS,
@@ -65,6 +64,7 @@ from bench_common import (  # noqa: E402
     time_runs,
     write_json,
 )
+
 from policyqa.corpus import Clause, Corpus, ParsedDocument, Span, load_corpus  # noqa: E402
 from policyqa.corpus.rules import find_agency_list  # noqa: E402
 from policyqa.index.backends import DenseBackend, KeywordBackend, _top_k  # noqa: E402

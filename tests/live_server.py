@@ -4,7 +4,8 @@
 class LiveServer:
     """Run an ASGI app with uvicorn on a free loopback port in a background thread."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, **options) -> None:
+        """`options`: uvicorn.Config keywords (e.g. `qa serve`'s, from api/server.uvicorn_options)."""
         import socket
         import threading
 
@@ -14,7 +15,8 @@ class LiveServer:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False))
+        options = {"log_config": None, "access_log": False} | options
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, **options))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> "LiveServer":
@@ -36,3 +38,8 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+    def connect(self):
+        import socket
+
+        return socket.create_connection(("127.0.0.1", self.port), timeout=10)

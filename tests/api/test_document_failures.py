@@ -1,13 +1,12 @@
 """A document that cannot be loaded is named, with its reason, in reindex's response and in /readyz; the
 others keep serving, start-up never stops on it, and reindex never drops a document without saying which."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
 from policyqa.api.app import create_app
-from policyqa.corpus import default_corpus_dir
 from policyqa.qa.settings import Settings
 
 KEY = {"X-API-Key": "s3cret"}
@@ -15,13 +14,8 @@ IMPOSSIBLE_DATE = "上海市关于促进社区服务发展的通知\n\n沪府办
 
 
 @pytest.fixture
-def corpus_dir(tmp_path):
-    d = tmp_path / "corpus"
-    d.mkdir()
-    for f in default_corpus_dir().iterdir():
-        if f.suffix in (".txt", ".toml"):
-            shutil.copy(f, d / f.name)
-    return d
+def corpus_dir(seed_corpus_dir):
+    return seed_corpus_dir
 
 
 def _client(corpus_dir: Path, tmp_path: Path) -> TestClient:

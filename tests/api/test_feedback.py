@@ -6,6 +6,7 @@ import io
 
 import pytest
 from fastapi.testclient import TestClient
+
 from policyqa.api.app import create_app
 from policyqa.api.schemas import ClientConfig, FeedbackExport, FeedbackResponse
 from policyqa.ingest.registry import Registry
@@ -102,7 +103,7 @@ def test_stored_questions_are_forgotten_after_the_retention_period(make_client, 
     assert c.post("/v1/feedback", json=VOTE).status_code == 201
     assert c.post("/v1/feedback", json={**VOTE, "helpful": False}).status_code == 201
     registry = Registry.in_dir(tmp_path / "data")
-    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
     with registry.engine.begin() as conn:  # the first vote was given 40 days ago
         conn.execute(update(feedback).where(feedback.c.id == 1).values(created_at=old))
     make_client(log_queries=True, log_retention_days=30)  # pruned at start

@@ -5,11 +5,11 @@ import threading
 import time
 
 import httpx
+from live_server import LiveServer
 
 from policyqa.api.app import create_app
 from policyqa.index.store import read_manifest
 
-from live_server import LiveServer
 from .conftest import make_settings
 
 KEY = {"X-API-Key": "s3cret"}

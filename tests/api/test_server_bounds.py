@@ -2,12 +2,11 @@
 headers, head size and time bounds, stalled bodies, the connection cap."""
 
 import socket
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
+from live_server import LiveServer
 
 from policyqa.api.app import create_app
 from policyqa.api.server import uvicorn_options
@@ -15,34 +14,9 @@ from policyqa.api.server import uvicorn_options
 from .conftest import make_settings
 
 
-class Served:
-    def __init__(self, settings) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, **uvicorn_options(settings))
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not become ready")
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-    def connect(self) -> socket.socket:
-        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+def Served(settings) -> LiveServer:
+    """The app on a real socket with exactly the uvicorn options `qa serve` uses."""
+    return LiveServer(create_app(settings), **uvicorn_options(settings))
 
 
 def read_response(sock: socket.socket) -> bytes:

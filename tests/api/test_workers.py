@@ -1,7 +1,6 @@
 """Many workers, one index folder: a version built by one is picked up by the others, and builds from
 several processes take turns under one lock instead of clobbering each other."""
 
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -10,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+
 from policyqa.api.service import QAService
-from policyqa.corpus import default_corpus_dir
 from policyqa.index import store
 from policyqa.qa.engine import Engine, EngineConfig
 
@@ -23,13 +22,8 @@ NEW_DOC = (
 
 
 @pytest.fixture
-def corpus_dir(tmp_path):
-    d = tmp_path / "corpus"
-    d.mkdir()
-    for f in default_corpus_dir().iterdir():
-        if f.suffix in (".txt", ".toml"):
-            shutil.copy(f, d / f.name)
-    return d
+def corpus_dir(seed_corpus_dir):
+    return seed_corpus_dir
 
 
 def _service(corpus_dir: Path, index_dir: Path, watch: float = 0) -> QAService:

@@ -52,7 +52,7 @@ def test_redoc_lists_every_operation(page: Page, live_server):
     page.goto("/redoc")
     expect(page.locator("h1").first).to_contain_text("policyqa")
     # ReDoc renders one section per operation, its method and path in the endpoint box
-    for method, path, op_id in ops:
+    for _method, path, op_id in ops:
         section = page.locator(f"[data-section-id='operation/{op_id}']")
         expect(section).to_be_attached()
         expect(section).to_contain_text(path)

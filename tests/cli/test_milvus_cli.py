@@ -45,7 +45,10 @@ def test_an_embedded_index_is_refused_when_milvus_is_configured_then_migrated(en
     assert _manifest(env)["engine"]["kind"] == "milvus"
     after = runner.invoke(app, ["search", "首店经济", "--top-k", "5", "--json"])
     assert after.exit_code == 0, after.output
-    ids = lambda out: [h["clause_id"] for h in json.loads(out)["results"]]
+
+    def ids(out: str) -> list[str]:
+        return [h["clause_id"] for h in json.loads(out)["results"]]
+
     assert ids(after.stdout)[:3] == ids(before.stdout)[:3]
     r = runner.invoke(app, ["migrate-index"])
     assert r.exit_code == 2 and "in Milvus already" in r.output

@@ -1,7 +1,6 @@
 """`qa serve --workers 2`: two processes over one index folder; a reindex answered by one is served by both."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -9,7 +8,6 @@ import time
 from pathlib import Path
 
 import httpx
-from policyqa.corpus import default_corpus_dir
 
 
 def _free_port() -> int:
@@ -18,12 +16,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_workers_follow_one_index(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for f in default_corpus_dir().iterdir():
-        if f.suffix in (".txt", ".toml"):
-            shutil.copy(f, corpus / f.name)
+def test_two_workers_follow_one_index(tmp_path, seed_corpus_dir):
+    corpus = seed_corpus_dir
     port = _free_port()
     env = {
         **os.environ, "QA_CORPUS_DIR": str(corpus), "QA_INDEX_DIR": str(tmp_path / "index"), "QA_DATA_DIR": str(tmp_path / "data"),

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from policyqa.api.service import QAService
 from policyqa.index import store
 from policyqa.index.store import (

@@ -14,7 +14,7 @@ from policyqa.index.milvus_store import (
     to_milvus,
 )
 from policyqa.index.store import IndexMismatch, load_index, save_index
-from policyqa.qa.search import SearchFilters, Searcher
+from policyqa.qa.search import Searcher, SearchFilters
 
 QUERIES = ("哪个部门负责社区养老上门服务？", "首店经济有什么支持", "算力券", "会展活动由哪个部门负责")
 

@@ -1,14 +1,13 @@
 """qa add / qa remove / qa corpus and the admin document routes: the contract of issue 11."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from policyqa.cli.main import app
-from policyqa.ingest.library import Library
+from policyqa.ingest.library import Library, LibraryError
 from policyqa.ingest.registry import Registry
 
 WILD = Path(__file__).resolve().parents[1] / "fixtures" / "wild"
@@ -151,7 +150,7 @@ def test_an_admin_set_status_is_what_answers_report(tmp_path):
     lib.set_status(res.doc_id, "revoked", "replaced by 沪科〔2026〕1号")
     st = document_status(lib.parse_entry(res.doc_id).document, day)
     assert st.status == "expired" and st.label.startswith("已废止") and "沪科〔2026〕1号" in st.label
-    with pytest.raises(Exception):
+    with pytest.raises(LibraryError):
         lib.set_status("nope", "revoked")
 
 

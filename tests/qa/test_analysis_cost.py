@@ -8,6 +8,7 @@ import pstats
 import random
 
 import pytest
+
 from policyqa.qa.agencies import AgencyDirectory
 from policyqa.qa.answer import Answerer
 from policyqa.qa.search import Searcher
