@@ -6,6 +6,24 @@ load with a hot reindex in the middle.
     .venv/bin/python scripts/bench_load.py --quick         # smoke run: 2 × 400 requests (≤ 20 s each)
     .venv/bin/python scripts/bench_load.py --clients 4 --mix 0.5 --requests 2000 --seconds 30
     .venv/bin/python scripts/bench_load.py --pool per-client   # the load generator's own share, see below
+    .venv/bin/python scripts/bench_load.py --matrix        # the matrix below, with the peer service (long)
+    .venv/bin/python scripts/bench_load.py --matrix --quick            # smoke: lexical, 1 worker, 1 and 16 conn., 1 run
+    .venv/bin/python scripts/bench_load.py --matrix --modes lexical --workers 1,2 --connections 16 --runs 3
+
+The matrix (``--matrix``): for each mode (``--modes``, default lexical,hybrid) the index is built once
+(``qa index``, when a multi-worker server is in the matrix), then ``qa serve --workers N`` (``--workers``,
+default 1,2) is started over it, each with its own data folder. At every connection count
+(``--connections``, default 1,4,16,64) and run (``--runs``, default 3) three phases run back to back,
+each with one httpx pool of that many keep-alive connections: ``/v1/search`` only, ``/v1/ask`` only,
+and the peer's ``/search`` (scripts/peer_service.py: plain FastAPI + jieba + rank_bm25 over the same
+five seed documents split at blank lines, started once with uvicorn in its own process). Then, per
+run, a mixed phase at ``--event-connections`` (default 16) with a reindex fired after a third of it and
+a document add (``POST /v1/admin/documents`` with ``--add-document``, a real policy text from
+tests/fixtures/wild/) once the reindex has answered; the added document is removed again after the
+phase, outside the timed window. The table shows medians over the runs per cell (errors summed), our
+QPS ÷ the peer's measured beside it, server CPU ms per request (the server's whole process tree, from
+/proc) and the cores each side used (CPU time ÷ wall time); core counts and affinities are in the JSON,
+written to ``var/bench/load.json`` (``--quick``: ``load-quick.json``).
 
 What it does:
 
@@ -78,6 +96,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = REPO / "eval" / "questions.jsonl"
 DEFAULT_OUT = REPO / "artifacts" / "bench" / "load.json"
+MATRIX_OUT = REPO / "var" / "bench" / "load.json"
 HOST = "127.0.0.1"  # loopback only, never configurable
 VENV_BIN = Path(sys.executable).parent
 
@@ -174,6 +193,36 @@ def proc_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds of a process and its live descendants (``qa serve --workers N``: the supervisor and
+    its worker processes), found through the parent pid in /proc/<pid>/stat."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        children.setdefault(int(stat[stat.rindex(")") + 2 :].split()[1]), []).append(int(d.name))
+    total, todo = None, [pid]
+    while todo:
+        p = todo.pop()
+        c = proc_cpu_seconds(p)
+        if c is not None:
+            total = (total or 0.0) + c
+        todo.extend(children.get(p, []))
+    return total
+
+
+def affinity(pid: int) -> list[int] | None:
+    """The CPU cores a process may run on (taskset / sched_setaffinity), None if unknown."""
+    try:
+        return sorted(os.sched_getaffinity(pid))
+    except (OSError, AttributeError):
+        return None
+
+
 def self_cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system
@@ -200,31 +249,46 @@ def loadavg() -> float | None:
         return None
 
 
+def server_env(mode: str, index_dir: Path, admin_key: str) -> dict[str, str]:
+    """The environment of ``qa serve`` (and of ``qa index`` before a multi-worker run): no QA_* setting
+    from the caller's shell, the rate limit off, offline."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(
+        QA_MODE=mode,
+        QA_RATE_LIMIT="0",
+        QA_ADMIN_API_KEY=admin_key,
+        QA_INDEX_DIR=str(index_dir),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+    )
+    return env
+
+
 class Server:
     """``qa serve`` in its own process group; ``stop()`` terminates it, then kills it after a timeout."""
 
-    def __init__(self, port: int, *, mode: str, log_path: Path, index_dir: Path, workdir: Path) -> None:
+    def __init__(self, port: int, *, mode: str, log_path: Path, index_dir: Path, workdir: Path, workers: int = 1) -> None:
         self.port = port
+        self.workers = workers
         self.base_url = f"http://{HOST}:{port}"
         self.admin_key = secrets.token_urlsafe(24)
         self.log_path = log_path
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-        env.update(
-            QA_MODE=mode,
-            QA_RATE_LIMIT="0",
-            QA_ADMIN_API_KEY=self.admin_key,
-            QA_INDEX_DIR=str(index_dir),
-            HF_HUB_OFFLINE="1",
-            TRANSFORMERS_OFFLINE="1",
-            TOKENIZERS_PARALLELISM="false",
-        )
-        self.command = [str(VENV_BIN / "qa"), "serve", "--host", HOST, "--port", str(port)]
+        env = server_env(mode, index_dir, self.admin_key)
+        self.command = [str(VENV_BIN / "qa"), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+        self._start(env, workdir)
+
+    def _start(self, env: dict[str, str], workdir: Path) -> None:
+        log_path = self.log_path
         self._log = open(log_path, "wb")
         # Own session: a Ctrl-C in the terminal reaches only this script, which then stops the server.
         self.proc = subprocess.Popen(
             self.command, env=env, cwd=workdir, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.pid = self.proc.pid
+
+    def cpu_seconds(self) -> float | None:
+        return tree_cpu_seconds(self.pid)
 
     def log_tail(self, n: int = 30) -> str:
         try:
@@ -260,6 +324,20 @@ class Server:
                 self.proc.wait(5)
         self._log.close()
         return self.proc.returncode
+
+
+class PeerServer(Server):
+    """scripts/peer_service.py (plain FastAPI + jieba + rank_bm25) with uvicorn in its own process."""
+
+    def __init__(self, port: int, *, log_path: Path, workdir: Path) -> None:
+        self.port = port
+        self.workers = 1
+        self.base_url = f"http://{HOST}:{port}"
+        self.admin_key = ""
+        self.log_path = log_path
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+        self.command = [sys.executable, str(REPO / "scripts" / "peer_service.py"), "--host", HOST, "--port", str(port)]
+        self._start(env, workdir)
 
 
 def scrape_metrics(base_url: str) -> dict[str, dict[str, float]]:
@@ -362,17 +440,19 @@ class PhaseResult:
     beyond_plan: int = 0  # requests sent past --requests to keep the load on until the reindex was over
     server_side: dict[str, Any] = field(default_factory=dict)
     reindex: dict[str, Any] | None = None
+    add_document: dict[str, Any] | None = None
 
 
-EXPECTED_FIELD = {"search": "results", "ask": "answerable"}
+EXPECTED_FIELD = {"search": "results", "ask": "answerable", "peer": "results"}
+URL_PATH = {"search": "/v1/search", "ask": "/v1/ask", "peer": "/search"}  # "peer": scripts/peer_service.py
 
 
 async def one_request(client: httpx.AsyncClient, endpoint: str, query: str, t0: float, clock) -> Sample:
-    body = {"query": query, "top_k": 10} if endpoint == "search" else {"query": query}
+    body = {"query": query} if endpoint == "ask" else {"query": query, "top_k": 10}
     start = clock()
     status, error = 0, None
     try:
-        r = await client.post(f"/v1/{endpoint}", json=body)
+        r = await client.post(URL_PATH[endpoint], json=body)
         status = r.status_code
         if not 200 <= status < 300:
             error = f"HTTP {status}"
@@ -397,19 +477,26 @@ async def run_phase(
     reindex_at: float | None = None,
     reindex_timeout: float = 600.0,
     tail_after_reindex: float = 2.0,
+    add_document: Path | None = None,
+    add_at: float = 2 / 3,
 ) -> PhaseResult:
     """``clients`` workers take request numbers from a shared counter until the plan is used up or the
     time cap passes (requests already sent finish). With ``reindex_at`` (a share of the plan), one
     reindex call is fired when that many requests have completed, or that share of the time cap has
     passed, whichever comes first; the load then goes on (cycling the plan) until the reindex has
     answered and ``tail_after_reindex`` seconds more have passed, so that the swap and the first
-    requests on the new index are always under load, but never past the time cap."""
+    requests on the new index are always under load, but never past the time cap. With
+    ``add_document`` (a file), once the reindex has answered and ``add_at`` of the plan is done, the file
+    is uploaded with ``POST /v1/admin/documents`` (after the reindex, never during it: the service
+    refuses a second rebuild while one runs), and the load goes on until that too has answered."""
     clock = time.perf_counter
     res = PhaseResult(name)
     next_i = 0
     done = 0
     reindex_go = asyncio.Event()
     reindex_after_n = int(len(plan) * reindex_at) if reindex_at is not None else None
+    add_go = asyncio.Event()
+    add_after_n = int(len(plan) * add_at) if add_document is not None else None
     t0 = clock()
     deadline = t0 + seconds
     hit_time_cap = False
@@ -439,6 +526,8 @@ async def run_phase(
             done += 1
             if reindex_after_n is not None and done >= reindex_after_n:
                 reindex_go.set()
+            if add_after_n is not None and done >= add_after_n:
+                add_go.set()
 
     async def reindexer() -> None:
         nonlocal reindex_done_at
@@ -464,14 +553,42 @@ async def run_phase(
                     info["status"] = 0
                     info["error"] = f"{type(exc).__name__}: {exc}"
                 end = clock()
+            info["start_s"] = round(start - t0, 4)
+            info["end_s"] = round(end - t0, 4)
+            info["duration_ms"] = round((end - start) * 1000, 1)
+            res.reindex = info
+            if add_document is not None:
+                res.add_document = await upload(add_document)
         finally:
             reindex_done_at = clock()  # also on a crash here: the load must not wait for it forever
+
+    async def upload(path: Path) -> dict[str, Any]:
+        assert server is not None
+        try:
+            await asyncio.wait_for(add_go.wait(), timeout=max(0.0, t0 + seconds * add_at - clock()))
+        except TimeoutError:
+            pass
+        info: dict[str, Any] = {"file": path.name, "fired_after_requests": done}
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=reindex_timeout, trust_env=False) as admin:
+            start = clock()
+            try:
+                r = await admin.post("/v1/admin/documents", headers={"X-API-Key": server.admin_key},
+                                     files=[("files", (path.name, path.read_bytes(), "text/plain"))])
+                info["status"] = r.status_code
+                try:
+                    info["response"] = r.json()
+                except ValueError:
+                    info["response"] = r.text[:500]
+            except httpx.HTTPError as exc:
+                info["status"] = 0
+                info["error"] = f"{type(exc).__name__}: {exc}"
+            end = clock()
         info["start_s"] = round(start - t0, 4)
         info["end_s"] = round(end - t0, 4)
         info["duration_ms"] = round((end - start) * 1000, 1)
-        res.reindex = info
+        return info
 
-    cpu_server0 = proc_cpu_seconds(server.pid) if server else None
+    cpu_server0 = server.cpu_seconds() if server else None
     cpu_self0 = self_cpu_seconds()
     machine0 = machine_cpu_seconds()
     with GCPauses() as gcp:
@@ -486,7 +603,7 @@ async def run_phase(
     res.beyond_plan = max(0, len(res.samples) - len(plan))
     res.cpu_window_s = clock() - t0  # CPU figures cover the load and, if longer, the reindex
     if server is not None:
-        cpu1 = proc_cpu_seconds(server.pid)
+        cpu1 = server.cpu_seconds()
         if cpu_server0 is not None and cpu1 is not None:
             res.server_cpu_s = round(cpu1 - cpu_server0, 2)
     res.client_cpu_s = round(self_cpu_seconds() - cpu_self0, 2)
@@ -588,6 +705,12 @@ def summarize(res: PhaseResult, clients: int) -> dict[str, Any]:
                           "latency": latency_summary([s.ms for s in after])}
             r["load_ended_before_reindex"] = res.wall_s < b
         out["reindex"] = r
+    if res.add_document is not None:
+        a = dict(res.add_document)
+        inflight = [s for s in samples if s.start < a["end_s"] and s.end > a["start_s"]]
+        a["in_flight"] = {"requests": len(inflight), "errors": sum(s.error is not None for s in inflight),
+                          "latency": latency_summary([s.ms for s in inflight])}
+        out["add_document"] = a
     return out
 
 
@@ -681,6 +804,252 @@ def git_revision() -> dict[str, Any] | None:
     return {"commit": head.stdout.strip(), "modified_files": [line[3:] for line in dirty.stdout.splitlines() if line.strip()]}
 
 
+# --- the matrix: modes × workers × connections, the peer in the same run -------------------------
+
+ADD_DOCUMENT = REPO / "tests" / "fixtures" / "wild" / "gov_yinfa2019-41_qiye-zhanghu-xuke.txt"
+
+
+def parse_ints(value: str) -> list[int]:
+    try:
+        out = [int(x) for x in value.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {value!r}") from None
+    if not out or min(out) < 1:
+        raise argparse.ArgumentTypeError(f"expected integers ≥ 1, got {value!r}")
+    return out
+
+
+def parse_modes(value: str) -> list[str]:
+    out = [x.strip() for x in value.split(",") if x.strip()]
+    bad = [m for m in out if m not in ("lexical", "hybrid", "auto", "dense")]
+    if not out or bad:
+        raise argparse.ArgumentTypeError(f"modes are lexical, hybrid, auto, dense; got {value!r}")
+    return out
+
+
+def cell(phases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians over the runs of one cell; errors are summed (one error in any run counts)."""
+    def med(xs: list[float | None]) -> float | None:
+        xs = [x for x in xs if x is not None]
+        return round(float(np.median(xs)), 3) if xs else None
+
+    return {
+        "runs": len(phases),
+        "qps": med([p["qps"] for p in phases]),
+        "p50_ms": med([p["latency"]["p50_ms"] for p in phases]),
+        "p99_ms": med([p["latency"]["p99_ms"] for p in phases]),
+        "errors": sum(p["errors"] for p in phases),
+        "requests": sum(p["requests"] for p in phases),
+        "server_cpu_ms_per_request": med([p["server_cpu_s"] * 1000 / p["requests"] if p["server_cpu_s"] is not None and p["requests"] else None
+                                          for p in phases]),
+        "server_cores": med([p["server_cpu_share_of_one_core"] for p in phases]),
+        "client_cores": med([p["client_cpu_share_of_one_core"] for p in phases]),
+        "other_cores": med([(p.get("machine") or {}).get("other_processes_cores") for p in phases]),
+    }
+
+
+async def measure(server: Server, endpoint_mix: float | str, connections: int, plan_n: int, seconds: float,
+                  questions: list[str], seed: int, *, warmup: int = 0, **event_kw) -> dict[str, Any]:
+    """One phase against ``server`` with ``connections`` keep-alive connections in one httpx pool.
+    ``endpoint_mix``: "peer", or the share of /v1/search (1.0 = search only, 0.0 = ask only)."""
+    timeout = httpx.Timeout(30.0, pool=30.0)
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=120)
+    async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=timeout, trust_env=False) as client:
+        def plan(n: int, s: int) -> Plan:
+            if endpoint_mix == "peer":
+                p = Plan.make(n, questions, 1.0, seed=s)
+                return Plan(("peer",) * n, p.queries)
+            return Plan.make(n, questions, float(endpoint_mix), seed=s)
+
+        if warmup:
+            await run_phase("warm-up", [client], plan(warmup, seed + 99), clients=connections, seconds=seconds)
+        res = await run_phase("cell", [client], plan(plan_n, seed), clients=connections, seconds=seconds, server=server, **event_kw)
+    return summarize(res, connections)
+
+
+def prebuild_index(mode: str, index_dir: Path, workdir: Path, timeout: float) -> float:
+    """``qa index`` once before a multi-worker server, so that its workers start on a built index."""
+    t0 = time.perf_counter()
+    env = server_env(mode, index_dir, secrets.token_urlsafe(8))
+    r = subprocess.run([str(VENV_BIN / "qa"), "index"], env=env, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"qa index ({mode}) failed with code {r.returncode}:\n{(r.stdout + r.stderr)[-2000:]}")
+    return time.perf_counter() - t0
+
+
+def run_matrix(args: argparse.Namespace, questions: list[str], workdir: Path, servers: list[Server]) -> dict[str, Any]:
+    """Every (mode, workers) server in turn; at each connection count and run, our /v1/search, our /v1/ask
+    and the peer's /search back to back, so that the ratio compares phases a few seconds apart. Then one
+    phase per run at ``--event-connections`` with a reindex and a document add fired mid-run."""
+    peer = PeerServer(free_port(), log_path=workdir / "peer.log", workdir=workdir)
+    servers.append(peer)
+    peer.wait_ready(args.startup_timeout)
+    cells: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    configs: list[dict[str, Any]] = []
+    cached = REPO / "var" / "index" / "passage-vectors.sqlite"
+    for mode in args.modes:
+        index_dir = workdir / f"index-{mode}"
+        index_dir.mkdir(parents=True, exist_ok=True)
+        if cached.exists() and mode != "lexical":  # spares the embedding of the build (not what is measured)
+            shutil.copy(cached, index_dir / cached.name)
+        build_s = None
+        if max(args.workers_list) > 1:
+            print(f"[{mode}] building the index once (qa index) …", file=sys.stderr)
+            build_s = prebuild_index(mode, index_dir, workdir, args.startup_timeout)
+        for workers in args.workers_list:
+            sdir = workdir / f"{mode}-w{workers}"  # its own data_dir (var/): documents added here stay here
+            sdir.mkdir()
+            t0 = time.perf_counter()
+            server = Server(free_port(), mode=mode, log_path=sdir / "server.log", index_dir=index_dir, workdir=sdir, workers=workers)
+            servers.append(server)
+            server.wait_ready(args.startup_timeout)
+            startup_s = time.perf_counter() - t0
+            print(f"[{mode} × {workers} worker(s)] ready in {startup_s:.1f} s", file=sys.stderr)
+            first = True
+            for conns in args.connections:
+                for run in range(args.runs):
+                    seed = args.seed + run
+                    for label, target, mix in (("search", server, 1.0), ("ask", server, 0.0), ("peer", peer, "peer")):
+                        s = asyncio.run(measure(target, mix, conns, args.requests, args.seconds, questions, seed,
+                                                warmup=args.warmup if first or run == 0 else 0))
+                        s.update(mode=mode, workers=workers, endpoint=label, run=run)
+                        cells.append(s)
+                        print(f"  {label:6} {conns:3} conn run {run + 1}: {s['qps']} QPS, p99 {s['latency']['p99_ms']} ms, "
+                              f"errors {s['errors']}", file=sys.stderr)
+                    first = False
+            for run in range(args.runs):
+                s = asyncio.run(measure(server, args.mix, args.event_connections, args.requests, max(args.seconds * 2, 30.0), questions,
+                                        args.seed + run, reindex_at=1 / 3, reindex_timeout=args.reindex_timeout,
+                                        tail_after_reindex=args.tail, add_document=args.add_document))
+                s.update(mode=mode, workers=workers, endpoint="mixed + reindex + add", run=run)
+                events.append(s)
+                r, a = s.get("reindex") or {}, s.get("add_document") or {}
+                print(f"  events run {run + 1}: {s['requests']} requests, errors {s['errors']}, reindex HTTP {r.get('status')} "
+                      f"in {r.get('duration_ms')} ms, add HTTP {a.get('status')} in {a.get('duration_ms')} ms", file=sys.stderr)
+                remove_added(server, a, args.reindex_timeout)
+            configs.append({"mode": mode, "workers": workers, "startup_s": round(startup_s, 2),
+                            "prebuild_s": round(build_s, 2) if build_s is not None else None,
+                            "peak_rss_mib_supervisor": round(proc_status(server.pid).get("VmHWM", 0) / 1024, 1),
+                            "server_affinity": affinity(server.pid)})
+            server.stop()
+            servers.remove(server)
+    return {"cells": cells, "events": events, "configs": configs, "peer_affinity": affinity(peer.pid)}
+
+
+def remove_added(server: Server, add_info: dict[str, Any], timeout: float) -> None:
+    """Take the added document out again, outside the timed window, so the next run adds it afresh."""
+    try:
+        doc_ids = [d["doc_id"] for d in (add_info.get("response") or {}).get("documents", []) if d.get("doc_id")]
+    except (AttributeError, TypeError):
+        return
+    with httpx.Client(base_url=server.base_url, timeout=timeout, trust_env=False) as c:
+        for doc_id in doc_ids:
+            c.delete(f"/v1/admin/documents/{doc_id}", headers={"X-API-Key": server.admin_key})
+
+
+def matrix_summary(args: argparse.Namespace, raw: dict[str, Any]) -> dict[str, Any]:
+    rows = []
+    keys = sorted({(c["mode"], c["workers"], c["clients"], c["endpoint"]) for c in raw["cells"]},
+                  key=lambda k: (args.modes.index(k[0]), k[1], k[2], ("search", "ask", "peer").index(k[3])))
+    for mode, workers, conns, ep in keys:
+        phases = [c for c in raw["cells"] if (c["mode"], c["workers"], c["clients"], c["endpoint"]) == (mode, workers, conns, ep)]
+        rows.append({"mode": mode, "workers": workers, "connections": conns, "endpoint": ep, **cell(phases)})
+    for row in rows:  # ours ÷ the peer measured beside it (same config, connections and runs)
+        if row["endpoint"] == "peer":
+            continue
+        peer = next((r for r in rows if r["endpoint"] == "peer" and (r["mode"], r["workers"], r["connections"]) ==
+                     (row["mode"], row["workers"], row["connections"])), None)
+        row["ratio_to_peer"] = round(row["qps"] / peer["qps"], 2) if peer and peer["qps"] and row["qps"] else None
+    event_rows = []
+    for mode, workers in sorted({(e["mode"], e["workers"]) for e in raw["events"]}, key=lambda k: (args.modes.index(k[0]), k[1])):
+        ph = [e for e in raw["events"] if (e["mode"], e["workers"]) == (mode, workers)]
+        event_rows.append({
+            "mode": mode, "workers": workers, "connections": args.event_connections, "endpoint": "mixed + reindex + add", **cell(ph),
+            "errors_by_kind": dict(sum((Counter(e["errors_by_kind"]) for e in ph), Counter())),
+            "reindex_status": [(e.get("reindex") or {}).get("status") for e in ph],
+            "reindex_ms": [(e.get("reindex") or {}).get("duration_ms") for e in ph],
+            "add_status": [(e.get("add_document") or {}).get("status") for e in ph],
+            "add_ms": [(e.get("add_document") or {}).get("duration_ms") for e in ph],
+        })
+    return {"rows": rows, "event_rows": event_rows}
+
+
+def matrix_markdown(summary: dict[str, Any]) -> str:
+    head = ("Mode", "Workers", "Conn.", "Endpoint", "QPS", "× peer", "p50 ms", "p99 ms", "Errors", "Server CPU ms/req",
+            "Cores: server / client / others", "Notes")
+    out = []
+
+    def cores(r: dict[str, Any]) -> str:
+        return " / ".join("–" if r[k] is None else f"{r[k]:.2f}" for k in ("server_cores", "client_cores", "other_cores"))
+
+    def num(v: float | None, fmt: str = "{:.0f}") -> str:
+        return "–" if v is None else fmt.format(v)
+
+    for r in summary["rows"]:
+        ep = {"search": "/v1/search", "ask": "/v1/ask", "peer": "peer /search"}[r["endpoint"]]
+        out.append((r["mode"] if r["endpoint"] != "peer" else "(peer)", r["workers"] if r["endpoint"] != "peer" else 1,
+                    r["connections"], ep, num(r["qps"]), num(r.get("ratio_to_peer"), "{:.2f}"), fmt_ms(r["p50_ms"]),
+                    fmt_ms(r["p99_ms"]), r["errors"], num(r["server_cpu_ms_per_request"], "{:.2f}"), cores(r), ""))
+    for r in summary["event_rows"]:
+        note = (f"reindex HTTP {', '.join(map(str, r['reindex_status']))} ({', '.join(f'{(x or 0) / 1000:.1f} s' for x in r['reindex_ms'])}); "
+                f"add HTTP {', '.join(map(str, r['add_status']))} ({', '.join(f'{(x or 0) / 1000:.1f} s' for x in r['add_ms'])})")
+        if r["errors_by_kind"]:
+            note += "; errors: " + ", ".join(f"{k} ×{v}" for k, v in r["errors_by_kind"].items())
+        out.append((r["mode"], r["workers"], r["connections"], r["endpoint"], num(r["qps"]), "–", fmt_ms(r["p50_ms"]),
+                    fmt_ms(r["p99_ms"]), r["errors"], num(r["server_cpu_ms_per_request"], "{:.2f}"), cores(r), note))
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(str(x) for x in row) + " |" for row in out]
+    return "\n".join(lines)
+
+
+def main_matrix(args: argparse.Namespace) -> int:
+    questions = load_questions()
+    workdir = Path(tempfile.mkdtemp(prefix="policyqa-bench-load-"))
+    servers: list[Server] = []
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
+    try:
+        raw = run_matrix(args, questions, workdir, servers)
+    except KeyboardInterrupt:
+        print("interrupted: stopping the servers", file=sys.stderr)
+        return 130
+    except (RuntimeError, TimeoutError, subprocess.SubprocessError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for s in servers:
+            s.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    summary = {
+        "benchmark": "load-matrix",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "config": {"modes": args.modes, "workers": args.workers_list, "connections": args.connections, "runs": args.runs,
+                   "requests_per_phase": args.requests, "seconds_cap_per_phase": args.seconds, "warmup_requests": args.warmup,
+                   "event_connections": args.event_connections, "event_search_share": round(args.mix, 4),
+                   "add_document": str(args.add_document.relative_to(REPO)) if args.add_document.is_relative_to(REPO) else str(args.add_document),
+                   "quick": args.quick, "seed": args.seed, "rate_limit": "off (QA_RATE_LIMIT=0)",
+                   "peer": "scripts/peer_service.py (FastAPI + jieba + rank_bm25 BM25Okapi over blank-line paragraphs)"},
+        "cores": {"cpu_count": os.cpu_count(), "client_affinity": affinity(0), "peer_affinity": raw["peer_affinity"],
+                  "servers": raw["configs"]},
+        "environment": environment(),
+        **matrix_summary(args, raw),
+        "phases": {"cells": raw["cells"], "events": raw["events"]},
+    }
+    for p in summary["phases"]["cells"] + summary["phases"]["events"]:
+        p.pop("timeline_1s", None)  # per-second detail of ~150 phases would dwarf the rest
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(matrix_markdown(summary))
+    print()
+    print(f"Medians of {args.runs} run(s) per cell; closed loop, keep-alive connections on loopback in one httpx pool; "
+          f"{os.cpu_count()} CPUs, client on cores {affinity(0)}; '× peer' = our QPS ÷ the peer's at the same connections, "
+          f"measured right after ours. Cores = CPU time ÷ wall time of each process (server: all its workers).")
+    print(f"written: {args.out}", file=sys.stderr)
+    return 0
+
+
 # --- main -----------------------------------------------------------------------------------------
 
 
@@ -752,7 +1121,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=None,
                    help=f"JSON output (default {DEFAULT_OUT.relative_to(REPO)}; --quick: load-quick.json beside it)")
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed (errors > 0 or p99 ≥ 50 ms)")
+    m = p.add_argument_group("matrix (--matrix): modes × workers × connections, the peer service in the same run")
+    m.add_argument("--matrix", action="store_true",
+                   help=f"run the matrix and the peer (scripts/peer_service.py); table to stdout, JSON to {MATRIX_OUT.relative_to(REPO)}")
+    m.add_argument("--modes", type=parse_modes, default=None, help="comma-separated QA_MODE values (default lexical,hybrid; --quick: lexical)")
+    m.add_argument("--workers", dest="workers_list", type=parse_ints, default=None,
+                   help="comma-separated qa serve --workers counts (default 1,2; --quick: 1)")
+    m.add_argument("--connections", type=parse_ints, default=None, help="comma-separated connection counts (default 1,4,16,64; --quick: 1,16)")
+    m.add_argument("--runs", type=int, default=None, help="runs per cell, the table shows medians (default 3; --quick: 1)")
+    m.add_argument("--event-connections", type=int, default=16, help="connections of the reindex + document-add phase (default 16)")
+    m.add_argument("--add-document", type=Path, default=ADD_DOCUMENT,
+                   help=f"file uploaded mid-run (default {ADD_DOCUMENT.relative_to(REPO)})")
     args = p.parse_args(argv)
+    if args.matrix:
+        args.modes = args.modes or (["lexical"] if args.quick else ["lexical", "hybrid"])
+        args.workers_list = args.workers_list or ([1] if args.quick else [1, 2])
+        args.connections = args.connections or ([1, 16] if args.quick else [1, 4, 16, 64])
+        args.runs = args.runs if args.runs is not None else (1 if args.quick else 3)
+        if args.requests is None:
+            args.requests = 100 if args.quick else 1000
+        if args.seconds is None:
+            args.seconds = 5.0 if args.quick else 20.0
+        if args.warmup is None:
+            args.warmup = 20 if args.quick else 100
+        if args.out is None:
+            args.out = MATRIX_OUT.with_name("load-quick.json") if args.quick else MATRIX_OUT
+        if args.runs < 1 or args.event_connections < 1:
+            p.error("--runs and --event-connections must be ≥ 1")
+        if not args.add_document.is_file():
+            p.error(f"--add-document {args.add_document}: no such file")
     if args.requests is None:
         args.requests = 400 if args.quick else 4000
     if args.seconds is None:
@@ -772,6 +1169,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.matrix:
+        return main_matrix(args)
     questions = load_questions()
     port = args.port or free_port()
     workdir = Path(tempfile.mkdtemp(prefix="policyqa-bench-load-"))
