@@ -193,9 +193,9 @@ def proc_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
 
 
-def tree_cpu_seconds(pid: int) -> float | None:
-    """CPU seconds of a process and its live descendants (``qa serve --workers N``: the supervisor and
-    its worker processes), found through the parent pid in /proc/<pid>/stat."""
+def process_tree(pid: int) -> list[int]:
+    """A process and its live descendants (``qa serve --workers N``: the supervisor and its worker
+    processes), found through the parent pid in /proc/<pid>/stat."""
     children: dict[int, list[int]] = {}
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
@@ -205,14 +205,18 @@ def tree_cpu_seconds(pid: int) -> float | None:
         except OSError:
             continue
         children.setdefault(int(stat[stat.rindex(")") + 2 :].split()[1]), []).append(int(d.name))
-    total, todo = None, [pid]
+    out, todo = [], [pid]
     while todo:
         p = todo.pop()
-        c = proc_cpu_seconds(p)
-        if c is not None:
-            total = (total or 0.0) + c
+        out.append(p)
         todo.extend(children.get(p, []))
-    return total
+    return out
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds of a process and its live descendants."""
+    cpu = [c for p in process_tree(pid) if (c := proc_cpu_seconds(p)) is not None]
+    return sum(cpu) if cpu else None
 
 
 def affinity(pid: int) -> list[int] | None:
@@ -930,7 +934,9 @@ def run_matrix(args: argparse.Namespace, questions: list[str], workdir: Path, se
                 remove_added(server, a, args.reindex_timeout)
             configs.append({"mode": mode, "workers": workers, "startup_s": round(startup_s, 2),
                             "prebuild_s": round(build_s, 2) if build_s is not None else None,
-                            "peak_rss_mib_supervisor": round(proc_status(server.pid).get("VmHWM", 0) / 1024, 1),
+                            # each process's own peak, summed: shared pages count once per worker
+                            "peak_rss_mib_all_processes": round(sum(proc_status(p).get("VmHWM", 0) for p in process_tree(server.pid)) / 1024, 1),
+                            "processes": len(process_tree(server.pid)),
                             "server_affinity": affinity(server.pid)})
             server.stop()
             servers.remove(server)
@@ -1032,7 +1038,9 @@ def main_matrix(args: argparse.Namespace) -> int:
                    "quick": args.quick, "seed": args.seed, "rate_limit": "off (QA_RATE_LIMIT=0)",
                    "peer": "scripts/peer_service.py (FastAPI + jieba + rank_bm25 BM25Okapi over blank-line paragraphs)"},
         "cores": {"cpu_count": os.cpu_count(), "client_affinity": affinity(0), "peer_affinity": raw["peer_affinity"],
-                  "servers": raw["configs"]},
+                  "servers": raw["configs"],
+                  # inherited by every server: BLAS/OpenMP threads per worker change the hybrid figures a lot
+                  "thread_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}},
         "environment": environment(),
         **matrix_summary(args, raw),
         "phases": {"cells": raw["cells"], "events": raw["events"]},
