@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -393,7 +394,7 @@ def serve(
     import uvicorn
 
     from policyqa.api.app import configure_logging, create_app
-    from policyqa.api.server import uvicorn_options
+    from policyqa.api.server import uvicorn_options, worker_thread_env
 
     settings = _settings()
     configure_logging()
@@ -404,6 +405,7 @@ def serve(
             "(QA_MILVUS_URI=http://host:19530; README, Milvus)[/red]"
         )
         raise typer.Exit(2)
+    os.environ.update(worker_thread_env(workers, os.cpu_count() or 1, dict(os.environ)))  # inherited by workers
     # several workers each import the app from the environment's settings (QA_*); they share the index
     # folder: one builds under its lock, all follow its `current` version (QA_INDEX_WATCH_SECONDS).
     # Sizes, timeouts and the concurrency cap come from settings (api/server.py); proxy headers are off.

@@ -123,3 +123,13 @@ def test_connections_over_the_cap_get_503(index_dir):
                 sock.close()
         time.sleep(0.2)
         assert httpx.get(s.url + "/healthz").status_code == 200
+
+
+def test_several_workers_share_the_cores_instead_of_each_taking_all():
+    from policyqa.api.server import worker_thread_env
+
+    assert worker_thread_env(1, 2, {}) == {}  # one worker: the library's own default (every core)
+    assert worker_thread_env(2, 2, {}) == {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    assert worker_thread_env(2, 8, {})["OMP_NUM_THREADS"] == "4"
+    assert worker_thread_env(4, 2, {})["OMP_NUM_THREADS"] == "1"  # never zero
+    assert "OMP_NUM_THREADS" not in worker_thread_env(2, 2, {"OMP_NUM_THREADS": "2"})  # the operator's choice wins
