@@ -543,20 +543,7 @@ async def run_phase(
         info: dict[str, Any] = {"fired_after_requests": done}
         start = end = clock()
         try:
-            # its own client and connection: it does not take a slot of the load's pool
-            async with httpx.AsyncClient(base_url=server.base_url, timeout=reindex_timeout, trust_env=False) as admin:
-                start = clock()
-                try:
-                    r = await admin.post("/v1/admin/reindex", headers={"X-API-Key": server.admin_key})
-                    info["status"] = r.status_code
-                    try:
-                        info["response"] = r.json()
-                    except ValueError:
-                        info["response"] = r.text[:500]
-                except httpx.HTTPError as exc:
-                    info["status"] = 0
-                    info["error"] = f"{type(exc).__name__}: {exc}"
-                end = clock()
+            start, end = await admin_post(info, "/v1/admin/reindex")
             info["start_s"] = round(start - t0, 4)
             info["end_s"] = round(end - t0, 4)
             info["duration_ms"] = round((end - start) * 1000, 1)
@@ -566,18 +553,14 @@ async def run_phase(
         finally:
             reindex_done_at = clock()  # also on a crash here: the load must not wait for it forever
 
-    async def upload(path: Path) -> dict[str, Any]:
+    async def admin_post(info: dict[str, Any], route: str, **kwargs: Any) -> tuple[float, float]:
+        """One admin call on its own client and connection (it takes no slot of the load's pool); its status and
+        response (or error) go into `info`; returns when it started and ended."""
         assert server is not None
-        try:
-            await asyncio.wait_for(add_go.wait(), timeout=max(0.0, t0 + seconds * add_at - clock()))
-        except TimeoutError:
-            pass
-        info: dict[str, Any] = {"file": path.name, "fired_after_requests": done}
         async with httpx.AsyncClient(base_url=server.base_url, timeout=reindex_timeout, trust_env=False) as admin:
             start = clock()
             try:
-                r = await admin.post("/v1/admin/documents", headers={"X-API-Key": server.admin_key},
-                                     files=[("files", (path.name, path.read_bytes(), "text/plain"))])
+                r = await admin.post(route, headers={"X-API-Key": server.admin_key}, **kwargs)
                 info["status"] = r.status_code
                 try:
                     info["response"] = r.json()
@@ -586,7 +569,18 @@ async def run_phase(
             except httpx.HTTPError as exc:
                 info["status"] = 0
                 info["error"] = f"{type(exc).__name__}: {exc}"
-            end = clock()
+            return start, clock()
+
+    async def upload(path: Path) -> dict[str, Any]:
+        assert server is not None
+        try:
+            await asyncio.wait_for(add_go.wait(), timeout=max(0.0, t0 + seconds * add_at - clock()))
+        except TimeoutError:
+            pass
+        info: dict[str, Any] = {"file": path.name, "fired_after_requests": done}
+        start, end = await admin_post(
+            info, "/v1/admin/documents", files=[("files", (path.name, path.read_bytes(), "text/plain"))]
+        )
         info["start_s"] = round(start - t0, 4)
         info["end_s"] = round(end - t0, 4)
         info["duration_ms"] = round((end - start) * 1000, 1)
