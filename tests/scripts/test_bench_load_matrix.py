@@ -10,6 +10,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -55,15 +56,22 @@ def test_peer_rejects_bad_input_naming_the_field(peer_client):
     assert peer_client.post("/search", json={"query": "养老", "top_k": 3}).json()["results"]
 
 
+def _run(coro):
+    """asyncio.run in a thread of its own: in the full suite the browser tests' Playwright (sync API) keeps an
+    event loop running in the main thread, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def test_measure_counts_errors_and_successes_against_the_peer(tmp_path):
     bench = _load("bench_load")
     peer = bench.PeerServer(bench.free_port(), log_path=tmp_path / "peer.log", workdir=tmp_path)
     try:
         peer.wait_ready(60)
         qs = bench.load_questions()
-        ok = asyncio.run(bench.measure(peer, "peer", 1, 8, 30.0, qs, seed=1))
+        ok = _run(bench.measure(peer, "peer", 1, 8, 30.0, qs, seed=1))
         # the peer has no /v1/search: every request is a 404, and each must be counted as an error
-        bad = asyncio.run(bench.measure(peer, 1.0, 1, 8, 30.0, qs, seed=1))
+        bad = _run(bench.measure(peer, 1.0, 1, 8, 30.0, qs, seed=1))
     finally:
         peer.stop()
     assert ok["requests"] == 8 and ok["errors"] == 0 and ok["qps"] > 0
