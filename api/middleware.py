@@ -64,6 +64,18 @@ class Metrics:
         )
         self.mode = Counter("qa_search_mode_total", "searches by retrieval mode used", ["endpoint", "mode"], registry=self.registry)
         self.answerable = Counter("qa_ask_answerable_total", "ask results by answerable", ["answerable"], registry=self.registry)
+        self._children: dict[tuple[str, str, int], tuple] = {}
+
+    def count(self, path: str, method: str, status: int, seconds: float) -> None:
+        """One request. The labelled series are looked up once per (route, method, status), not on each
+        request: `labels()` validates and joins its labels every time. Routes are the app's templates, so
+        the keys are few."""
+        key = (path, method, status)
+        series = self._children.get(key)
+        if series is None:
+            series = self._children[key] = (self.requests.labels(path, method, str(status)), self.latency.labels(path))
+        series[0].inc()
+        series[1].observe(seconds)
 
 
 class Guard:
@@ -198,8 +210,7 @@ class Guard:
     def _record(self, scope, status: int, elapsed: float) -> None:
         route = scope.get("route")
         label = getattr(route, "path", None) or "unmatched"
-        self.metrics.requests.labels(label, scope["method"], str(status)).inc()
-        self.metrics.latency.labels(label).observe(elapsed)
+        self.metrics.count(label, scope["method"], status, elapsed)
         entry = {"method": scope["method"], "path": label, "status": status, "ms": round(elapsed * 1000, 2)}
         state = scope.get("state") or {}
         if (q := state.get("query")) is not None:

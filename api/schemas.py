@@ -7,7 +7,7 @@ import re
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -25,6 +25,10 @@ def clean_query(value: str) -> str:
     if len(value) > 500:
         raise ValueError("must be at most 500 characters")
     return value
+
+
+# A question as every endpoint takes it: cleaned by `clean_query`, its errors reported on the field.
+QueryText = Annotated[str, AfterValidator(clean_query)]
 
 
 # The earliest date a question about these (PRC) policy documents can mean, and a horizon no plan reaches.
@@ -62,42 +66,27 @@ class Filters(BaseModel):
 
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    query: str = Field(..., description="1–500 characters after trimming", examples=["哪个部门负责社区养老上门服务?"])
+    query: QueryText = Field(..., description="1–500 characters after trimming", examples=["哪个部门负责社区养老上门服务?"])
     top_k: int = Field(10, ge=1, le=50)
     filters: Filters | None = None
-
-    @field_validator("query")
-    @classmethod
-    def _clean(cls, v: str) -> str:
-        return clean_query(v)
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    query: str = Field(..., description="1–500 characters after trimming", examples=["我们是做广告的小公司，研发投入大，有什么奖励?"])
+    query: QueryText = Field(..., description="1–500 characters after trimming", examples=["我们是做广告的小公司，研发投入大，有什么奖励?"])
     as_of: PolicyDate | None = Field(None, description="judge documents in force on this date (default today; YYYY-MM-DD)")
-
-    @field_validator("query")
-    @classmethod
-    def _clean(cls, v: str) -> str:
-        return clean_query(v)
 
 
 class FeedbackRequest(BaseModel):
     """A "was this helpful?" vote on one answer."""
 
     model_config = ConfigDict(extra="forbid")
-    query: str = Field(..., description="the question answered (kept only when query logging is on)")
+    query: QueryText = Field(..., description="the question answered (kept only when query logging is on)")
     helpful: bool
     lang: Literal["zh", "en"] = "zh"
     intent: str = Field("", max_length=20, pattern=r"^[a-z_]*$")
     answerable: bool | None = None
     clause_ids: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=20)
-
-    @field_validator("query")
-    @classmethod
-    def _clean(cls, v: str) -> str:
-        return clean_query(v)
 
 
 class FeedbackResponse(BaseModel):

@@ -206,6 +206,7 @@ class PlaceNames:
         self._present = frozenset(present) if present is not None else None
         self._tokenizer = tokenizer  # a jieba.Tokenizer with the corpus dictionary, or jieba's default
         self._pos = None
+        self._tagged: tuple[frozenset[str], dict[str, tuple[int, ...]]] | None = None  # _may_tag_place
         self._en: dict[str, str] | None = None
         self._en_known: set[str] = set()
         self._zh: set[str] = set()
@@ -219,6 +220,28 @@ class PlaceNames:
 
                 self._pos = jieba.posseg.POSTokenizer(self._tokenizer) if self._tokenizer else jieba.posseg.dt
             return self._pos
+
+    def _may_tag_place(self, query: str) -> bool:
+        """Whether any word the tagger could report as a place occurs in ``query`` at all.
+
+        The tagger's flag for a word is a dictionary look-up (HMM off), so the words `foreign` can keep
+        from it are known in advance: tagged ns, two characters or more, a proper name in CC-CEDICT, not in
+        Shanghai. Most questions contain none of them, and then tagging (a dictionary walk and a route over
+        the question) cannot find a place and is skipped: the same answer for less work."""
+        pos = self._posseg()
+        with self._lock:
+            if self._tagged is None or pos.tokenizer.user_word_tag_tab:  # tags added since: merged, then re-read
+                pos.makesure_userdict_loaded()
+                _, _, proper, local = _cedict_places()
+                words = {w for w, flag in pos.word_tag_tab.items()
+                         if flag == "ns" and len(w) >= 2 and w in proper and w not in local}
+                starts: dict[str, set[int]] = {}
+                for w in words:
+                    starts.setdefault(w[0], set()).add(len(w))
+                self._tagged = (frozenset(words), {c: tuple(sorted(n)) for c, n in starts.items()})
+            words, starts = self._tagged
+        # every word the tagger yields is a slice of the question: candidates looked up where they could start
+        return any(query[i : i + n] in words for i, c in enumerate(query) for n in starts.get(c, ()))
 
     def _english_places(self) -> dict[str, str]:
         with self._lock:
@@ -267,7 +290,7 @@ class PlaceNames:
         found = [
             p.word for p in self._posseg().lcut(query, HMM=False)
             if p.flag == "ns" and len(p.word) >= 2 and p.word in proper and p.word not in local
-        ]
+        ] if self._may_tag_place(query) else []
         for t in tokens:
             found += [t[:n] for n in (2, 3, 4) if len(t) >= n and t[:n] in self._zh]
         return [w for w in dict.fromkeys(found) if w not in self._text]
