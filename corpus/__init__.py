@@ -3,7 +3,7 @@
 
 from .loader import PARSER_VERSION, Corpus, default_corpus_dir, load_corpus
 from .parser import BOILERPLATE_KINDS, ParseError, parse_converted, parse_file, parse_text
-from .passages import split_passages
+from .passages import PassageTable, split_passages
 from .records import Boilerplate, Clause, Document, LoadError, ParsedDocument, Passage, Span
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "ParseError",
     "ParsedDocument",
     "Passage",
+    "PassageTable",
     "Span",
     "default_corpus_dir",
     "load_corpus",

@@ -31,7 +31,9 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from policyqa.corpus import Corpus, Passage, split_passages
+import numpy as np
+
+from policyqa.corpus import Corpus, Passage, PassageTable, split_passages
 
 from .backends import DenseBackend, KeywordBackend
 from .clause_tokens import ClauseTokens
@@ -45,6 +47,7 @@ FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 CURRENT = "current"
 LOCK_FILE = ".build.lock"
+PASSAGES = "passages"  # each passage's range within its clause (save_passage_ranges)
 KEEP_VERSIONS = 3  # default; QA_INDEX_KEEP_VERSIONS (at least 2, so a bad current has a predecessor)
 _SELF_HASH = "manifest_sha256"
 
@@ -273,6 +276,7 @@ def save_index(bundle: IndexBundle, root: Path, *, keep: int = KEEP_VERSIONS) ->
                 bundle.dense.save(tmp / "dense")
             if bundle.clause_tokens is not None:
                 bundle.clause_tokens.save(tmp / "clause-tokens")
+            save_passage_ranges(bundle.passages, tmp / PASSAGES)
             if bundle.derived:
                 (tmp / "derived").mkdir(parents=True, exist_ok=True)
                 for key, value in bundle.derived.items():
@@ -322,6 +326,15 @@ def _prune(root: Path, serving: str, keep: int) -> None:
             shutil.rmtree(stale, ignore_errors=True)
         else:
             stale.unlink(missing_ok=True)
+
+
+def save_passage_ranges(passages, folder: Path) -> None:
+    """Each passage's character range within its clause (``start.npy``, ``end.npy``, in passage order; the
+    passage ids are the manifest's), so a start-up rebuilds the passages without splitting every clause."""
+    start, end = PassageTable.ranges(passages)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "start.npy", start)
+    np.save(folder / "end.npy", end)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -429,15 +442,31 @@ def load_index_or_fallback(
     raise bad
 
 
+def load_passages(folder: Path, manifest: dict, corpus: Corpus) -> list[Passage] | PassageTable:
+    """The version's passages: from its persisted ranges (``save_passage_ranges``), or — for a version
+    written before they were — by splitting the corpus again and checking the ids match."""
+    rebuild = "run `qa index` to rebuild it"
+    files = manifest.get("files", {})
+    if f"{PASSAGES}/start.npy" in files and f"{PASSAGES}/end.npy" in files:
+        try:
+            return PassageTable.of(
+                corpus.clause, manifest["passage_ids"], np.load(folder / PASSAGES / "start.npy"), np.load(folder / PASSAGES / "end.npy")
+            )
+        except ValueError as exc:  # checksums hold, so the corpus differs from the build's
+            raise IndexMismatch(f"index at {folder}: {exc}; {rebuild}") from None
+    passages = indexable(corpus, manifest["passage_max_chars"])
+    if [p.passage_id for p in passages] != manifest["passage_ids"]:
+        raise IndexMismatch(f"index at {folder} lists other passages than the corpus yields; {rebuild}")
+    return passages
+
+
 def _load_verified(
     folder: Path, manifest: dict, corpus: Corpus, *, embedder: Encoder | None, require_dense: bool
 ) -> IndexBundle:
     rebuild = "run `qa index` to rebuild it"
     if manifest["corpus_hash"] != corpus.content_hash:
         raise IndexMismatch(f"index at {folder} was built from a different corpus (documents or parser changed); {rebuild}")
-    passages = indexable(corpus, manifest["passage_max_chars"])
-    if [p.passage_id for p in passages] != manifest["passage_ids"]:
-        raise IndexMismatch(f"index at {folder} lists other passages than the corpus yields; {rebuild}")
+    passages = load_passages(folder, manifest, corpus)
     words = manifest["user_words"]
     keyword = {t: KeywordBackend.load(folder / f"bm25-{t}", make_tokenizer(t, words)) for t in manifest["tokenizers"]}
     dense = None

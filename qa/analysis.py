@@ -90,7 +90,9 @@ class Analyser:
         tokenizer: Tokenizer,
         intent_model: IntentModel | None = None,
         places_present: Iterable[str] | None = None,
+        text: str | None = None,
     ) -> None:
+        """``text``: ``analysis_text(corpus)`` as the index build persisted it (else computed here)."""
         self.corpus = corpus
         self.directory = directory
         self.tokenizer = tokenizer
@@ -98,7 +100,7 @@ class Analyser:
         docs = [d.document for d in corpus.documents]
         self._titles = [(d.doc_id, d.title) for d in docs]
         self._numbers = [(d.doc_id, k) for d in docs if d.doc_number and (k := doc_number_key(normalize(d.doc_number)))]
-        self._text = analysis_text(corpus)
+        self._text = analysis_text(corpus) if text is None else text
         self._places = PlaceNames(
             self._text, tokenizer.jieba() if isinstance(tokenizer, JiebaTokenizer) else None, present=places_present
         )

@@ -143,13 +143,14 @@ class Answerer:
         tokenizer: Tokenizer | None = None,
         clause_tokens: ClauseTokens | None = None,
         places_present: list[str] | None = None,
+        analysis_text: str | None = None,
     ) -> None:
         self.corpus = corpus
         self.directory = directory
         self.config = config or AnswerConfig()
         # the keyword leg's tokenizer (same corpus dictionary), so coverage sees the words search saw
         tok = tokenizer or JiebaTokenizer(user_dictionary(corpus.clauses))
-        self.analyser = Analyser(corpus, directory, tok, places_present=places_present)
+        self.analyser = Analyser(corpus, directory, tok, places_present=places_present, text=analysis_text)
         # the build's clause tokens only when they come from this very tokenizer (the keyword leg's)
         self.judge = Judge(corpus, tok, clause_tokens=clause_tokens if tokenizer is not None else None)
         self.composer = Composer(corpus, directory, citations=self.config.citations, agency_votes=self.config.agency_votes)

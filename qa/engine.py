@@ -108,12 +108,13 @@ def assemble(
     jieba_leg = bundle.keyword.get("jieba")
     answerer = Answerer(
         corpus, directory, tokenizer=jieba_leg.tokenizer if jieba_leg else None, clause_tokens=bundle.clause_tokens,
-        places_present=bundle.derived.get("places"),
+        places_present=bundle.derived.get("places"), analysis_text=bundle.derived.get("analysis_text"),
     )
-    # the translator's corpus facts as the build found them, when they were found for this vocabulary
+    # the translator's corpus facts as the build found them, when they were found for this vocabulary (then
+    # it never reads the corpus text: not assembled)
     state = bundle.derived.get("translator") if bundle.clause_tokens is not None else None
     translator = (
-        QueryTranslator(corpus_text(corpus.clauses), vocabulary=answerer.vocabulary, state=state)
+        QueryTranslator("" if state is not None else corpus_text(corpus.clauses), vocabulary=answerer.vocabulary, state=state)
         if translate_english else None
     )
     searcher = Searcher(
@@ -129,7 +130,9 @@ def derived_state(corpus: Corpus, bundle: IndexBundle, *, translate_english: boo
     tokens as vocabulary, the CC-CEDICT headwords they print and how often."""
     say = progress or (lambda _msg: None)
     say("corpus facts for questions")
-    out: dict = {"places": places_state(analysis_text(corpus))}
+    text = analysis_text(corpus)
+    # the text itself too: a start reads it back instead of normalising every clause again
+    out: dict = {"places": places_state(text), "analysis_text": text}
     if translate_english and bundle.clause_tokens is not None:
         out["translator"] = translator_state(corpus_text(corpus.clauses), bundle.clause_tokens.vocab)
     return out
@@ -288,7 +291,8 @@ class Engine:
         if bundle.fallback is not None and bundle.fallback.action == "rebuilt":
             seen = current_version(self.config.index_dir)
         reason = None if bundle.dense else (self.model_error or "the index has no dense vectors")
-        self.directory = self._curated_directory.with_printed(n for c in corpus.clauses for n in c.agencies)
+        # each printed name once (the same few hundred names recur in every clause that lists them)
+        self.directory = self._curated_directory.with_printed(dict.fromkeys(n for c in corpus.clauses for n in c.agencies))
         searcher, answerer = assemble(
             corpus, bundle, self.directory, mode=self.config.mode, fusion=self.fusion,
             dense_unavailable_reason=reason, translate_english=self.config.translate_english,

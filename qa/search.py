@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from policyqa.corpus import Clause, Corpus, Passage
+from policyqa.corpus import Clause, Corpus, Passage, PassageTable
 from policyqa.index.store import IndexBundle
 
 from .analysis import QueryEncoder, normalise
@@ -113,17 +113,24 @@ class Searcher:
             None if bundle.dense else "the index has no dense vectors"
         )
         self.translator = translator
-        self._clause_of = [corpus.clause(p.clause_id) for p in bundle.passages]
-        positions: dict[str, list[int]] = {}
-        for i, p in enumerate(bundle.passages):
-            positions.setdefault(p.clause_id, []).append(i)
-        self._positions = {c: np.asarray(v, dtype=np.int64) for c, v in positions.items()}
+        # per passage position: its clause (the passages of a persisted index are never made for this)
+        passages = bundle.passages
+        clause_ids = passages.clause_ids if isinstance(passages, PassageTable) else [p.clause_id for p in passages]
+        self._clause_of = [corpus.clause(c) for c in clause_ids]
+        # a clause's passage positions: positions sorted by clause number, cut where the number changes
+        # (arrays, not one small array per clause: start-up and memory grow with the corpus)
+        number: dict[str, int] = {}
+        of_passage = np.fromiter((number.setdefault(c, len(number)) for c in clause_ids), dtype=np.int64, count=len(clause_ids))
+        self._clause_number = number
+        self._by_clause = np.argsort(of_passage, kind="stable")
+        self._clause_bounds = np.searchsorted(of_passage[self._by_clause], np.arange(len(number) + 1))
         # filters become boolean masks over passage positions, applied inside each leg's search: a
         # document number per passage, and each printed agency's passage positions
         self._documents = [pd.document for pd in corpus.documents]
         self._doc_number = {d.doc_id: i for i, d in enumerate(self._documents)}
         self._passage_doc = np.fromiter(
-            (self._doc_number.get(p.doc_id, -1) for p in bundle.passages), dtype=np.int32, count=len(bundle.passages)
+            (self._doc_number.get(c.doc_id, -1) if c is not None else -1 for c in self._clause_of),
+            dtype=np.int32, count=len(self._clause_of),
         )
         agency_positions: dict[str, list[int]] = {}
         for i, clause in enumerate(self._clause_of):
@@ -223,9 +230,16 @@ class Searcher:
             allowed &= by_agency
         return allowed
 
+    def _positions(self, clause_id: str) -> np.ndarray | None:
+        """The passage positions of one clause, in order (None: a clause with no passage)."""
+        n = self._clause_number.get(clause_id)
+        if n is None:
+            return None
+        return self._by_clause[self._clause_bounds[n] : self._clause_bounds[n + 1]]
+
     def _dense_sims(self, qvec, clause_id: str) -> tuple[float | None, float | None]:
         """(question ↔ closest passage, question ↔ closest sentence) of a clause, exact cosines."""
-        positions = self._positions.get(clause_id)
+        positions = self._positions(clause_id)
         if qvec is None or self.bundle.dense is None or positions is None or not len(positions):
             return None, None
         dense = self.bundle.dense

@@ -17,6 +17,12 @@ def test_the_cache_returns_what_parsing_gives_and_follows_changes(tmp_path, monk
     fresh = load_corpus(src)
     first = load_corpus(src, cache=cache)
     assert first == fresh and len(list((tmp_path / "parsed").glob("*.pickle"))) == len(fresh.documents)
+    # offsets are kept as a machine-integer array (compare=False on the record: checked here), same values
+    from array import array
+
+    assert all(isinstance(c.offsets, array) for c in first.clauses)
+    assert [list(c.offsets) for c in first.clauses] == [list(c.offsets) for c in fresh.clauses]
+    assert all(a.source_span(0, len(a.text)) == b.source_span(0, len(b.text)) for a, b in zip(first.clauses, fresh.clauses) if a.text)
 
     import policyqa.corpus.loader as loader
 

@@ -26,6 +26,7 @@ FILES = (
     ["manifest.json"]
     + [f"bm25-{leg}/{f}" for leg in ("jieba", "bigram") for f in LEG_FILES]
     + [f"clause-tokens/{f}" for f in ("vocab.json", "indptr.npy", "ids.npy")]
+    + [f"passages/{f}" for f in ("start.npy", "end.npy")]
 )
 
 

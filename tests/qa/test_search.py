@@ -86,7 +86,7 @@ def test_filter_masks_allow_exactly_the_eligible_passages(corpus, lexical_bundle
     mask = s.mask(filters)
     assert mask.tolist() == [eligible(p) for p in lexical_bundle.passages]
     hits = s.search("服务 支持 企业 养老", 10, filters).hits
-    assert all(mask[s._positions[h.clause.clause_id]].all() for h in hits)
+    assert all(mask[s._positions(h.clause.clause_id)].all() for h in hits)
     assert bool(hits) == bool(mask.any())
 
 
