@@ -843,6 +843,8 @@ def cell(phases: list[dict[str, Any]]) -> dict[str, Any]:
         "server_cores": med([p["server_cpu_share_of_one_core"] for p in phases]),
         "client_cores": med([p["client_cpu_share_of_one_core"] for p in phases]),
         "other_cores": med([(p.get("machine") or {}).get("other_processes_cores") for p in phases]),
+        # the figures above mean little without it: the 1-minute load average at the end of each phase
+        "loadavg_1m": med([(p.get("machine") or {}).get("loadavg_1m_at_end") for p in phases]),
     }
 
 
@@ -916,7 +918,7 @@ def run_matrix(args: argparse.Namespace, questions: list[str], workdir: Path, se
                         print(f"  {label:6} {conns:3} conn run {run + 1}: {s['qps']} QPS, p99 {s['latency']['p99_ms']} ms, "
                               f"errors {s['errors']}", file=sys.stderr)
                     first = False
-            for run in range(args.runs):
+            for run in range(args.runs if args.events else 0):
                 s = asyncio.run(measure(server, args.mix, args.event_connections, args.requests, max(args.seconds * 2, 30.0), questions,
                                         args.seed + run, reindex_at=1 / 3, reindex_timeout=args.reindex_timeout,
                                         tail_after_reindex=args.tail, add_document=args.add_document))
@@ -977,7 +979,7 @@ def matrix_summary(args: argparse.Namespace, raw: dict[str, Any]) -> dict[str, A
 
 def matrix_markdown(summary: dict[str, Any]) -> str:
     head = ("Mode", "Workers", "Conn.", "Endpoint", "QPS", "× peer", "p50 ms", "p99 ms", "Errors", "Server CPU ms/req",
-            "Cores: server / client / others", "Notes")
+            "Cores: server / client / others", "Load avg", "Notes")
     out = []
 
     def cores(r: dict[str, Any]) -> str:
@@ -990,14 +992,16 @@ def matrix_markdown(summary: dict[str, Any]) -> str:
         ep = {"search": "/v1/search", "ask": "/v1/ask", "peer": "peer /search"}[r["endpoint"]]
         out.append((r["mode"] if r["endpoint"] != "peer" else "(peer)", r["workers"] if r["endpoint"] != "peer" else 1,
                     r["connections"], ep, num(r["qps"]), num(r.get("ratio_to_peer"), "{:.2f}"), fmt_ms(r["p50_ms"]),
-                    fmt_ms(r["p99_ms"]), r["errors"], num(r["server_cpu_ms_per_request"], "{:.2f}"), cores(r), ""))
+                    fmt_ms(r["p99_ms"]), r["errors"], num(r["server_cpu_ms_per_request"], "{:.2f}"), cores(r),
+                    num(r.get("loadavg_1m"), "{:.1f}"), ""))
     for r in summary["event_rows"]:
         note = (f"reindex HTTP {', '.join(map(str, r['reindex_status']))} ({', '.join(f'{(x or 0) / 1000:.1f} s' for x in r['reindex_ms'])}); "
                 f"add HTTP {', '.join(map(str, r['add_status']))} ({', '.join(f'{(x or 0) / 1000:.1f} s' for x in r['add_ms'])})")
         if r["errors_by_kind"]:
             note += "; errors: " + ", ".join(f"{k} ×{v}" for k, v in r["errors_by_kind"].items())
         out.append((r["mode"], r["workers"], r["connections"], r["endpoint"], num(r["qps"]), "–", fmt_ms(r["p50_ms"]),
-                    fmt_ms(r["p99_ms"]), r["errors"], num(r["server_cpu_ms_per_request"], "{:.2f}"), cores(r), note))
+                    fmt_ms(r["p99_ms"]), r["errors"], num(r["server_cpu_ms_per_request"], "{:.2f}"), cores(r),
+                    num(r.get("loadavg_1m"), "{:.1f}"), note))
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(str(x) for x in row) + " |" for row in out]
     return "\n".join(lines)
@@ -1027,7 +1031,7 @@ def main_matrix(args: argparse.Namespace) -> int:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "config": {"modes": args.modes, "workers": args.workers_list, "connections": args.connections, "runs": args.runs,
                    "requests_per_phase": args.requests, "seconds_cap_per_phase": args.seconds, "warmup_requests": args.warmup,
-                   "event_connections": args.event_connections, "event_search_share": round(args.mix, 4),
+                   "event_connections": args.event_connections if args.events else None, "event_search_share": round(args.mix, 4),
                    "add_document": str(args.add_document.relative_to(REPO)) if args.add_document.is_relative_to(REPO) else str(args.add_document),
                    "quick": args.quick, "seed": args.seed, "rate_limit": "off (QA_RATE_LIMIT=0)",
                    "peer": "scripts/peer_service.py (FastAPI + jieba + rank_bm25 BM25Okapi over blank-line paragraphs)"},
@@ -1131,6 +1135,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="comma-separated qa serve --workers counts (default 1,2; --quick: 1)")
     m.add_argument("--connections", type=parse_ints, default=None, help="comma-separated connection counts (default 1,4,16,64; --quick: 1,16)")
     m.add_argument("--runs", type=int, default=None, help="runs per cell, the table shows medians (default 3; --quick: 1)")
+    m.add_argument("--no-events", dest="events", action="store_false",
+                   help="skip the phase with a reindex and a document add (steady cells only)")
     m.add_argument("--event-connections", type=int, default=16, help="connections of the reindex + document-add phase (default 16)")
     m.add_argument("--add-document", type=Path, default=ADD_DOCUMENT,
                    help=f"file uploaded mid-run (default {ADD_DOCUMENT.relative_to(REPO)})")

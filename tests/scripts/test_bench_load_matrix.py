@@ -98,3 +98,13 @@ def test_matrix_smallest_shape_runs_peer_and_lexical_server(tmp_path):
     assert data["cores"]["cpu_count"] >= 1 and data["cores"]["servers"][0]["workers"] == 1
     for endpoint in ("/v1/search", "/v1/ask", "peer /search", "mixed + reindex + add"):
         assert any(line.startswith("| ") and f"| {endpoint} |" in line for line in r.stdout.splitlines()), endpoint
+
+
+def test_cells_report_the_load_average_and_events_can_be_skipped():
+    bench = _load("bench_load")
+    phases = [{"requests": 10, "errors": 0, "qps": q, "latency": {"p50_ms": 1.0, "p99_ms": 2.0}, "server_cpu_s": 0.02,
+               "server_cpu_share_of_one_core": 0.5, "client_cpu_share_of_one_core": 0.3,
+               "machine": {"other_processes_cores": 0.1, "loadavg_1m_at_end": load}} for q, load in ((10, 1.0), (20, 7.0), (30, 3.0))]
+    assert bench.cell(phases)["loadavg_1m"] == 3.0
+    assert bench.parse_args(["--matrix", "--no-events"]).events is False
+    assert bench.parse_args(["--matrix"]).events is True
