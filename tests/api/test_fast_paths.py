@@ -86,3 +86,23 @@ def test_memory_rate_limits_start_no_thread_per_request(monkeypatch):
         small.check_request("203.0.113.9")
     with pytest.raises(Exception, match="more than 3 requests"):
         small.check_request("203.0.113.9")
+
+
+def test_log_lines_are_json_with_the_traceback_and_any_value_as_text():
+    import json
+    import logging
+    import sys
+    from pathlib import Path
+
+    from policyqa.api.app import JsonFormatter
+
+    f = JsonFormatter()
+    line = json.loads(f.format(logging.LogRecord("policyqa.access", logging.INFO, __file__, 1,
+                                                 {"path": "/v1/search", "status": 200, "where": Path("/srv/qa")}, None, None)))
+    assert line["logger"] == "policyqa.access" and line["status"] == 200 and line["where"] == "/srv/qa"
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("policyqa.api", logging.ERROR, __file__, 1, "unhandled %s", ("error",), sys.exc_info())
+    line = json.loads(f.format(record))
+    assert line["message"] == "unhandled error" and "ValueError: boom" in line["exception"]
