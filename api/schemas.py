@@ -328,6 +328,10 @@ class ReadyResponse(BaseModel):
     documents: int
     index_fallback: IndexFallback | None
     documents_failed: list[DocumentFailure]
+    passages_awaiting_vectors: int = Field(
+        0, description="passages of just-added documents, searchable by keywords, whose dense vectors are still being computed"
+    )
+    vectors_error: str | None = Field(None, description="why the background computation of those vectors failed, if it did")
 
 
 class ReindexResponse(BaseModel):

@@ -47,6 +47,8 @@ class QAService:
 
     def warm_up(self) -> None:
         self.engine.warm_up(build_if_missing=True, rebuild_on_mismatch=True)
+        # a version saved by a staged add whose vectors were never completed (the service stopped): finish it
+        self.engine.schedule_vectors()
 
     def start_watch(self) -> None:
         """Poll the index folder's ``current`` link (one readlink a tick) and switch to a version another
@@ -98,6 +100,9 @@ class QAService:
             "documents": len(loaded.corpus.documents),
             "index_fallback": fallback,
             "documents_failed": failed,
+            # passages of documents just added, searchable by keywords, whose dense vectors are being computed
+            "passages_awaiting_vectors": loaded.vectors_pending,
+            "vectors_error": self.engine.vectors_error if loaded.vectors_pending else None,
         }
 
     # --- helpers -----------------------------------------------------------------------------
@@ -292,8 +297,10 @@ class QAService:
         return Library(cfg.data_dir, seeds_dir=cfg.corpus_dir, registry_url=getattr(cfg, "registry_url", None))
 
     def add_documents(self, files: list[tuple[str, bytes]]) -> dict:
-        """Parse every file first; if any cannot be read nothing is added (422). Then store them, rebuild the
-        index and swap it in; a failed rebuild removes what was added and the old index keeps serving."""
+        """Parse every file first; if any cannot be read nothing is added (422). Then store them and swap in an
+        index where they are searchable (stage 1, no text encoded); their dense vectors are computed in the
+        background and swapped in when ready (stage 2: ``vectors`` per document says which). A failed stage 1
+        removes what was added and the old index keeps serving."""
         if not files:
             raise UnreadableDocument("no file uploaded", field="files")
         if not self._reindex_lock.acquire(blocking=False):
@@ -301,24 +308,44 @@ class QAService:
         try:
             started = time.perf_counter()
             lib = self._library()
-            seeds = lib._seed_ids()
+            seeds = self._seed_ids(lib)
             prepared = [lib.prepare(data, name, seed_ids=seeds) for name, data in files]
             bad = [p.result for p in prepared if not p.result.ok]
             if bad:
                 raise UnreadableDocument("; ".join(f"{r.file}: {r.error}" for r in bad), field="files")
             fresh_ids = [p.result.doc_id for p in prepared if p.result.status == "added"]
+            self.engine.supersede()  # a background completion started before this must not swap in after it
             results = [lib.commit(p) for p in prepared]
             reindexed = any(r.status in ("added", "updated") for r in results)
             if reindexed:
                 try:
-                    self.engine.reindex()
+                    self.engine.stage()
                 except Exception as exc:
                     for doc_id in fresh_ids:
                         lib.remove(doc_id)
                     raise ReindexFailed(f"reindex failed, nothing was added and the previous index keeps serving: {type(exc).__name__}: {exc}") from None
-            return {"documents": [r.to_dict() for r in results], "reindexed": reindexed, "seconds": round(time.perf_counter() - started, 3)}
+            loaded = self._loaded()
+            waiting = loaded.pending_documents()
+            dense = loaded.searcher.bundle.dense is not None
+            docs = [
+                {**r.to_dict(), "vectors": ("pending" if r.doc_id in waiting else "ready") if dense else "none"}
+                for r in results
+            ]
+            return {
+                "documents": docs, "reindexed": reindexed, "seconds": round(time.perf_counter() - started, 3),
+                "version": loaded.version, "passages_awaiting_vectors": loaded.vectors_pending,
+            }
         finally:
             self._reindex_lock.release()
+
+    def _seed_ids(self, lib) -> set[str]:
+        """The package's doc_ids: those of the corpus serving when it has loaded (the seeds are read-only, so
+        they are the ones it holds), else parsed from the seed folder."""
+        loaded = self.engine.loaded
+        if loaded is None:
+            return lib._seed_ids()
+        added = {e.doc_id for e in lib.registry.all()}
+        return {pd.document.doc_id for pd in loaded.corpus.documents if pd.document.doc_id not in added}
 
     def remove_document(self, doc_id: str) -> dict:
         from policyqa.ingest.library import LibraryError
@@ -332,12 +359,14 @@ class QAService:
                 if doc_id in lib._seed_ids():
                     raise Conflict(f"{doc_id!r} is one of the package's documents and cannot be removed", field="doc_id")
                 raise NotFound(f"no added document {doc_id!r}", field="doc_id")
+            self.engine.supersede()  # a background completion may not swap in a version that still holds it
             try:
                 lib.remove(doc_id)
             except LibraryError as exc:
                 raise NotFound(str(exc), field="doc_id") from None
-            self.engine.reindex()
-            return {"removed": doc_id, "seconds": round(time.perf_counter() - started, 3)}
+            fresh = self.engine.stage()  # every remaining vector is cached: nothing pending unless it was before
+            return {"removed": doc_id, "seconds": round(time.perf_counter() - started, 3), "version": fresh.version,
+                    "passages_awaiting_vectors": fresh.vectors_pending}
         finally:
             self._reindex_lock.release()
 

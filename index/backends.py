@@ -45,19 +45,55 @@ def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 class KeywordBackend:
     """BM25 (bm25s) over tokens of one tokenizer."""
 
-    def __init__(self, tokenizer: Tokenizer, bm25=None, size: int = 0) -> None:
+    def __init__(
+        self, tokenizer: Tokenizer, bm25=None, size: int = 0, doc_tokens: list[tuple[str, ...]] | None = None,
+        tokens_folder: Path | None = None,
+    ) -> None:
         self.tokenizer = tokenizer
         self.name = f"bm25-{tokenizer.name}"
         self._bm25 = bm25
         self._size = size
+        # each passage's tokens in passage order, persisted beside the BM25 matrix (read on first use), so a
+        # staged build (index/store.py) reuses those of unchanged passages instead of tokenising them again
+        self._doc_tokens = doc_tokens
+        self._tokens_folder = tokens_folder
+
+    @property
+    def doc_tokens(self) -> list[tuple[str, ...]] | None:
+        if self._doc_tokens is None and self._tokens_folder is not None and (self._tokens_folder / "tokens-ids.npy").exists():
+            f = self._tokens_folder
+            vocab = json.loads((f / "tokens-vocab.json").read_text(encoding="utf-8"))
+            indptr, ids = np.load(f / "tokens-indptr.npy"), np.load(f / "tokens-ids.npy")
+            words = [vocab[i] for i in ids.tolist()]
+            bounds = indptr.tolist()
+            self._doc_tokens = [tuple(words[a:b]) for a, b in zip(bounds, bounds[1:])]
+        return self._doc_tokens
 
     @classmethod
-    def build(cls, texts: list[str], tokenizer: Tokenizer, *, k1: float = 1.2, b: float = 0.75) -> "KeywordBackend":
+    def build(
+        cls,
+        texts: list[str],
+        tokenizer: Tokenizer,
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+        reuse: dict[str, tuple[str, ...]] | None = None,
+    ) -> "KeywordBackend":
+        """``reuse``: text → tokens an earlier build found for it, taken as they are instead of tokenising
+        again — possibly cut with a dictionary that lacked the newest user words (a staged add accepts that
+        until its second stage rebuilds every leg exactly)."""
         import bm25s
 
+        reuse = reuse or {}
+        memo: dict[str, tuple[str, ...]] = {}
+        for t in texts:
+            if t not in memo:
+                got = reuse.get(t)
+                memo[t] = got if got is not None else tuple(tokenizer.tokenize(t))
+        doc_tokens = [memo[t] for t in texts]
         bm25 = bm25s.BM25(k1=k1, b=b)
-        bm25.index([tokenizer.tokenize(t) for t in texts], show_progress=False)
-        return cls(tokenizer, bm25, len(texts))
+        bm25.index([list(x) for x in doc_tokens], show_progress=False)
+        return cls(tokenizer, bm25, len(texts), doc_tokens)
 
     def __len__(self) -> int:
         return self._size
@@ -78,6 +114,15 @@ class KeywordBackend:
         folder.mkdir(parents=True, exist_ok=True)
         self._bm25.save(str(folder), show_progress=False)
         (folder / "backend.json").write_text(json.dumps({"size": self._size, "tokenizer": self.tokenizer.name}))
+        tokens = self.doc_tokens
+        if tokens is not None:
+            number: dict[str, int] = {}
+            ids = np.fromiter((number.setdefault(t, len(number)) for doc in tokens for t in doc), dtype=np.int32)
+            indptr = np.zeros(len(tokens) + 1, dtype=np.int64)
+            np.cumsum([len(doc) for doc in tokens], out=indptr[1:])
+            (folder / "tokens-vocab.json").write_text(json.dumps(list(number), ensure_ascii=False), encoding="utf-8")
+            np.save(folder / "tokens-indptr.npy", indptr)
+            np.save(folder / "tokens-ids.npy", ids)
 
     @classmethod
     def load(cls, folder: Path, tokenizer: Tokenizer) -> "KeywordBackend":
@@ -91,7 +136,7 @@ class KeywordBackend:
         if meta["tokenizer"] != tokenizer.name:
             raise ValueError(f"{folder} was built with tokenizer {meta['tokenizer']!r}, not {tokenizer.name!r}")
         bm25 = bm25s.BM25.load(str(folder), show_progress=False)
-        return cls(tokenizer, bm25, meta["size"])
+        return cls(tokenizer, bm25, meta["size"], tokens_folder=folder)
 
 
 def make_faiss_index(kind: str, dim: int, n: int):
@@ -167,6 +212,7 @@ class DenseBackend:
         sentence_index=None,
         sentence_vectors: np.ndarray | None = None,
         sentence_starts: np.ndarray | None = None,
+        pending: np.ndarray | None = None,
     ) -> None:
         self.encoder = encoder
         self.index = index
@@ -177,12 +223,25 @@ class DenseBackend:
         # passage i owns sentences sentence_starts[i]:sentence_starts[i+1] (len = passages + 1)
         self.sentence_starts = sentence_starts
         self.name = f"faiss-{kind}"
+        # passages whose vectors are not computed yet (a staged add, index/store.py): True = no vector. Their
+        # rows hold zeros and they own no sentences; every search excludes them (a mask inside FAISS), so
+        # they are never scored — a cosine of 0 would rank them as "unrelated", which nobody measured.
+        # None: every passage has its vector.
+        self.pending = pending if pending is not None and pending.any() else None
         if sentence_starts is not None:
             self._owner = np.repeat(np.arange(len(vectors)), np.diff(sentence_starts))
 
     @property
     def has_sentences(self) -> bool:
         return self.sentence_index is not None
+
+    @property
+    def pending_count(self) -> int:
+        return 0 if self.pending is None else int(self.pending.sum())
+
+    def with_vectors(self, positions: np.ndarray) -> np.ndarray:
+        """Those of ``positions`` that have a vector."""
+        return positions if self.pending is None else positions[~self.pending[positions]]
 
     @staticmethod
     def _faiss(kind: str, vectors: np.ndarray):
@@ -218,6 +277,32 @@ class DenseBackend:
         svecs = np.ascontiguousarray(encode(flat) if flat else np.empty((0, vectors.shape[1])), dtype=np.float32)
         sindex = cls._faiss(kind, svecs) if len(svecs) else None
         return cls(encoder, cls._faiss(kind, vectors), kind, vectors, sindex, svecs, starts)
+
+    @classmethod
+    def build_available(cls, texts: list[str], encoder: Encoder, kind: str, lookup, *, sentences: bool = False) -> "DenseBackend":
+        """A dense leg from vectors already computed, without running the model: ``lookup(texts)`` gives
+        (vectors, found). A passage whose own vector or any of whose sentences' vectors is not found is
+        pending (see ``pending``)."""
+        vectors, ok = lookup(texts)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if not sentences:
+            vectors[~ok] = 0
+            return cls(encoder, cls._faiss(kind, vectors), kind, vectors, pending=~ok)
+        per_passage = [split_sentences(t) for t in texts]
+        flat = [x for xs in per_passage for x in xs]
+        svecs, sok = lookup(flat) if flat else (np.empty((0, vectors.shape[1])), np.empty(0, dtype=bool))
+        owner = np.repeat(np.arange(len(texts)), [len(x) for x in per_passage])
+        missing_sentence = np.zeros(len(texts), dtype=bool)
+        missing_sentence[owner[~sok]] = True
+        ok = ok & ~missing_sentence
+        vectors[~ok] = 0
+        keep = ok[owner]  # a pending passage's sentences are left out with it
+        counts = np.array([len(x) if ok[i] else 0 for i, x in enumerate(per_passage)], dtype=np.int64)
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        svecs = np.ascontiguousarray(np.asarray(svecs, dtype=np.float32)[keep] if len(flat) else svecs, dtype=np.float32)
+        sindex = cls._faiss(kind, svecs) if len(svecs) else None
+        return cls(encoder, cls._faiss(kind, vectors), kind, vectors, sindex, svecs, starts, pending=~ok)
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
@@ -255,6 +340,8 @@ class DenseBackend:
         return out
 
     def search_vector(self, qvec: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if self.pending is not None:
+            mask = ~self.pending if mask is None else mask & ~self.pending
         idx, scores = self._faiss_search(self.index, qvec, k, mask)
         if not self.has_sentences or len(idx) == 0:
             return idx, scores
@@ -282,7 +369,9 @@ class DenseBackend:
         folder.mkdir(parents=True, exist_ok=True)
         faiss.write_index(self.index, str(folder / "faiss.index"))
         np.save(folder / "vectors.npy", np.asarray(self.vectors, dtype=np.float32))
-        meta = {"kind": self.kind, "size": len(self), "dimension": self.dimension, "sentences": 0}
+        meta = {"kind": self.kind, "size": len(self), "dimension": self.dimension, "sentences": 0, "pending": self.pending_count}
+        if self.pending is not None:
+            np.save(folder / "pending.npy", self.pending)
         if self.has_sentences:
             faiss.write_index(self.sentence_index, str(folder / "sentences.faiss"))
             np.save(folder / "sentence-vectors.npy", np.asarray(self.sentence_vectors, dtype=np.float32))
@@ -303,11 +392,16 @@ class DenseBackend:
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         if vectors.shape != (index.ntotal, index.d):
             raise ValueError(f"{folder}: {vectors.shape} vectors for a FAISS index of {index.ntotal} × {index.d}")
+        pending = None
+        if meta.get("pending"):
+            pending = np.load(folder / "pending.npy")
+            if pending.shape != (index.ntotal,) or int(pending.sum()) != meta["pending"]:
+                raise ValueError(f"{folder}: the pending-vector mask does not match its index")
         if not meta.get("sentences"):
-            return cls(encoder, index, meta["kind"], vectors)
+            return cls(encoder, index, meta["kind"], vectors, pending=pending)
         sindex = faiss.read_index(str(folder / "sentences.faiss"))
         svecs = np.load(folder / "sentence-vectors.npy", mmap_mode="r")
         starts = np.load(folder / "sentence-starts.npy")
         if svecs.shape != (sindex.ntotal, index.d) or len(starts) != len(vectors) + 1 or starts[-1] != len(svecs):
             raise ValueError(f"{folder}: the sentence vectors do not match their index")
-        return cls(encoder, index, meta["kind"], vectors, sindex, svecs, starts)
+        return cls(encoder, index, meta["kind"], vectors, sindex, svecs, starts, pending)

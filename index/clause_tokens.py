@@ -33,11 +33,14 @@ class ClauseTokens:
         self._row = {cid: i for i, cid in enumerate(clause_ids)}
 
     @classmethod
-    def build(cls, clauses, tokenizer: Tokenizer) -> "ClauseTokens":
+    def build(cls, clauses, tokenizer: Tokenizer, *, reuse: dict[str, frozenset[str]] | None = None) -> "ClauseTokens":
+        """``reuse``: clause id → tokens an earlier build found for the same text (a staged add, index/store.py)."""
         number: dict[str, int] = {}
         rows: list[np.ndarray] = []
+        reuse = reuse or {}
         for c in clauses:
-            toks = set(tokenizer.tokenize(clause_index_text(c.section_path, c.heading, c.text)))
+            got = reuse.get(c.clause_id)
+            toks = set(got) if got is not None else set(tokenizer.tokenize(clause_index_text(c.section_path, c.heading, c.text)))
             rows.append(np.fromiter(sorted(number.setdefault(t, len(number)) for t in toks), dtype=np.int32, count=len(toks)))
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([len(r) for r in rows], out=indptr[1:])

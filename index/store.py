@@ -135,26 +135,66 @@ def build_index(
     progress: Callable[[str], None] | None = None,
     vector_cache: VectorCache | None = None,
     sentence_vectors: bool = True,
+    staged_from: tuple[Corpus, IndexBundle] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> IndexBundle:
     """Build every leg in memory. ``embedder=None`` (or one that cannot load) builds a lexical-only index.
-    With a ``vector_cache``, passages embedded by an earlier build are read back, not encoded again."""
+    With a ``vector_cache``, passages embedded by an earlier build are read back, not encoded again;
+    ``cancelled`` stops the encoding of new ones between chunks (``vector_cache.Cancelled``).
+
+    ``staged_from`` (the corpus and index serving now) makes the first stage of a staged add: nothing is
+    encoded — passages whose vectors the cache lacks are left pending in the dense leg
+    (``DenseBackend.pending``) — and the tokens of passages and clauses whose text is unchanged are taken
+    from the serving index instead of tokenising them again. Those were cut with the previous user
+    dictionary, which lacks the new document's words; the second stage (a full build) makes every leg
+    exactly what ``qa index`` makes."""
     say = progress or (lambda _msg: None)
     for t in tokenizers:
         make_tokenizer(t)  # unknown names fail before any work
     passages = indexable(corpus, passage_max_chars)
     texts = [passage_index_text(p) for p in passages]
     words = user_dictionary(corpus.clauses)
+    prev_corpus, prev = staged_from if staged_from is not None else (None, None)
+    prev_texts = [passage_index_text(p) for p in prev.passages] if prev is not None else []
     keyword = {}
     for t in tokenizers:
         say(f"keyword index ({t})")
-        keyword[t] = KeywordBackend.build(texts, make_tokenizer(t, words))
+        old = getattr(prev.keyword.get(t), "doc_tokens", None) if prev is not None else None
+        reuse = dict(zip(prev_texts, old)) if old is not None and len(old) == len(prev_texts) else None
+        keyword[t] = KeywordBackend.build(texts, make_tokenizer(t, words), reuse=reuse)
     clause_tokens = None
     if "jieba" in keyword:  # what the judge tokenises per clause at start-up otherwise
         say("clause tokens")
-        clause_tokens = ClauseTokens.build(corpus.clauses, keyword["jieba"].tokenizer)
+        reuse = None
+        if prev is not None and prev.clause_tokens is not None:
+            old_rows = {c.clause_id: c for c in prev_corpus.clauses}
+            reuse = {}
+            for c in corpus.clauses:
+                o = old_rows.get(c.clause_id)
+                if o is not None and (o.section_path, o.heading, o.text) == (c.section_path, c.heading, c.text):
+                    reuse[c.clause_id] = prev.clause_tokens.get(c.clause_id)
+        clause_tokens = ClauseTokens.build(corpus.clauses, keyword["jieba"].tokenizer, reuse=reuse)
     dense = None
     dense_meta = None
-    if embedder is not None and embedder.available:
+    if embedder is not None and embedder.available and staged_from is not None:
+        described = embedder.describe()
+        namespace = "|".join(str(described[k]) for k in ("backend", "model", "dimension", "passage_prefix"))
+
+        def lookup(batch: list[str]):
+            if vector_cache is None:
+                return np.zeros((len(batch), described["dimension"]), dtype=np.float32), np.zeros(len(batch), dtype=bool)
+            return vector_cache.lookup(namespace, batch, described["dimension"])
+
+        dense = DenseBackend.build_available(texts, embedder, faiss_kind, lookup, sentences=sentence_vectors)
+        dense_meta = {
+            **described,
+            "faiss_index": faiss_kind,
+            "sentence_vectors": int(dense.sentence_index.ntotal) if dense.has_sentences else 0,
+            "passages_embedded": 0,
+            "passages_reused": len(texts) - dense.pending_count,
+            "pending": dense.pending_count,  # passages whose vectors a second stage computes
+        }
+    elif embedder is not None and embedder.available:
         described = embedder.describe()
         counts = {"embedded": 0, "reused": 0}
         namespace = "|".join(str(described[k]) for k in ("backend", "model", "dimension", "passage_prefix"))
@@ -169,7 +209,7 @@ def build_index(
                 say(f"embedding {len(todo)} new texts with {embedder.model_name}")
                 return embedder.encode_passages(todo)
 
-            vecs, stats = vector_cache.encode(namespace, batch, fresh, described["dimension"])
+            vecs, stats = vector_cache.encode(namespace, batch, fresh, described["dimension"], cancelled=cancelled)
             counts["embedded"] += stats.embedded
             counts["reused"] += stats.reused
             return vecs

@@ -41,6 +41,10 @@ class CacheStats:
     embedded: int
 
 
+class Cancelled(RuntimeError):
+    """A cancellable encoding was told to stop; what it had encoded is stored."""
+
+
 class VectorCache:
     def __init__(self, path: Path, *, max_age_days: float = 30.0) -> None:
         self.path = path
@@ -60,20 +64,21 @@ class VectorCache:
         finally:
             con.close()
 
-    def encode(
-        self,
-        namespace: str,
-        texts: Sequence[str],
-        encode: Callable[[list[str]], np.ndarray],
-        dim: int,
-    ) -> tuple[np.ndarray, CacheStats]:
-        """Vectors for ``texts``: cached ones read back, the rest encoded (once per distinct text) and stored."""
+    def lookup(self, namespace: str, texts: Sequence[str], dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """Cached vectors of ``texts`` without encoding anything: (vectors, found), rows not found are zero.
+        What an index build reads when it must not wait for the model (a staged add, index/store.py)."""
         keys = [text_key(t) for t in texts]
-        out = np.empty((len(texts), dim), dtype=np.float32)
+        found = self._read(namespace, list(dict.fromkeys(keys)), dim)
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        ok = np.zeros(len(texts), dtype=bool)
+        for i, k in enumerate(keys):
+            if k in found:
+                out[i], ok[i] = found[k], True
+        return out, ok
+
+    def _read(self, namespace: str, unique: list[str], dim: int) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
-        now = time.time()
-        with self._lock, self._connect() as con:
-            unique = list(dict.fromkeys(keys))
+        with self._connect() as con:
             for start in range(0, len(unique), 500):
                 chunk = unique[start : start + 500]
                 marks = ",".join("?" * len(chunk))
@@ -83,21 +88,50 @@ class VectorCache:
                     vec = np.frombuffer(blob, dtype=np.float32)
                     if vec.shape == (dim,):  # a stored vector of another shape is ignored, then replaced
                         found[key] = vec
-            missing = [k for k in unique if k not in found]
-            if missing:
-                first_text = {}
-                for k, t in zip(keys, texts):
-                    first_text.setdefault(k, t)
-                fresh = encode([first_text[k] for k in missing])
-                for k, vec in zip(missing, fresh):
-                    found[k] = np.asarray(vec, dtype=np.float32)
+        return found
+
+    def encode(
+        self,
+        namespace: str,
+        texts: Sequence[str],
+        encode: Callable[[list[str]], np.ndarray],
+        dim: int,
+        *,
+        chunk: int = 64,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> tuple[np.ndarray, CacheStats]:
+        """Vectors for ``texts``: cached ones read back, the rest encoded (once per distinct text) and stored.
+        New vectors are encoded and committed ``chunk`` texts at a time, so work is kept even when
+        ``cancelled()`` turns true between chunks (then ``Cancelled`` is raised): a superseded background
+        embedding leaves what it finished for the build that supersedes it. No transaction stays open
+        while the model runs."""
+        keys = [text_key(t) for t in texts]
+        out = np.empty((len(texts), dim), dtype=np.float32)
+        now = time.time()
+        unique = list(dict.fromkeys(keys))
+        with self._lock:
+            found = self._read(namespace, unique, dim)
+        missing = [k for k in unique if k not in found]
+        first_text: dict[str, str] = {}
+        for k, t in zip(keys, texts):
+            first_text.setdefault(k, t)
+        for start in range(0, len(missing), max(chunk, 1)):
+            if cancelled is not None and cancelled():
+                raise Cancelled(f"stopped after {start} of {len(missing)} new texts")
+            part = missing[start : start + max(chunk, 1)]
+            fresh = encode([first_text[k] for k in part])
+            for k, vec in zip(part, fresh):
+                found[k] = np.asarray(vec, dtype=np.float32)
+            with self._lock, self._connect() as con:
                 con.executemany(
                     "INSERT OR REPLACE INTO vectors (namespace, key, vec, used) VALUES (?, ?, ?, ?)",
-                    [(namespace, k, found[k].tobytes(), now) for k in missing],
+                    [(namespace, k, found[k].tobytes(), now) for k in part],
                 )
+        with self._lock, self._connect() as con:
+            done = set(missing)
             con.executemany(
                 "UPDATE vectors SET used = ? WHERE namespace = ? AND key = ?",
-                [(now, namespace, k) for k in unique if k not in missing],
+                [(now, namespace, k) for k in unique if k not in done],
             )
             con.execute("DELETE FROM vectors WHERE used < ?", (now - self.max_age_days * 86400,))
         for i, k in enumerate(keys):

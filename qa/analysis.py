@@ -218,9 +218,9 @@ class PlaceNames:
     def _posseg(self):
         with self._lock:
             if self._pos is None:
-                import jieba.posseg
+                from policyqa.index.tokenize import pos_tagger
 
-                self._pos = jieba.posseg.POSTokenizer(self._tokenizer) if self._tokenizer else jieba.posseg.dt
+                self._pos = pos_tagger(self._tokenizer)
             return self._pos
 
     def _may_tag_place(self, query: str) -> bool:

@@ -25,7 +25,7 @@ from policyqa.index.store import (
     load_index_or_fallback,
     save_index,
 )
-from policyqa.index.vector_cache import VectorCache
+from policyqa.index.vector_cache import Cancelled, VectorCache
 
 from .agencies import AgencyDirectory
 from .analysis import analysis_text, places_state
@@ -34,6 +34,10 @@ from .search import FusionConfig, Searcher, parse_mode
 from .translate import QueryTranslator, corpus_text, translator_state
 
 log = logging.getLogger(__name__)
+
+
+class Superseded(RuntimeError):
+    """A background completion of vectors was overtaken by a newer change (an add, a removal, a reindex)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,19 @@ class Loaded:
     @property
     def version(self) -> str | None:
         return self.index_path.name if self.index_path else None
+
+    @property
+    def vectors_pending(self) -> int:
+        """Passages searchable through the keyword legs whose dense vectors are still being computed."""
+        dense = self.searcher.bundle.dense
+        return int(getattr(dense, "pending_count", 0)) if dense is not None else 0
+
+    def pending_documents(self) -> set[str]:
+        dense = self.searcher.bundle.dense
+        pending = getattr(dense, "pending", None)
+        if pending is None:
+            return set()
+        return {p.doc_id for p, waiting in zip(self.searcher.bundle.passages, pending) if waiting}
 
     @property
     def document_errors(self) -> list[dict]:
@@ -153,6 +170,12 @@ class Engine:
         self._embedder: Encoder | None = None
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()
+        # staged adds: every change of documents or of the serving version moves the generation; the
+        # background completion of vectors swaps its result in only if the generation has not moved
+        self._generation = 0
+        self._vectors_thread: threading.Thread | None = None
+        self._vectors_guard = threading.Lock()
+        self.vectors_error: str | None = None  # why the last background completion failed (None: it did not)
 
     # --- model -------------------------------------------------------------------------------
 
@@ -290,6 +313,10 @@ class Engine:
         )
         if bundle.fallback is not None and bundle.fallback.action == "rebuilt":
             seen = current_version(self.config.index_dir)
+        return self._serve(corpus, bundle, seen)
+
+    def _serve(self, corpus: Corpus, bundle: IndexBundle, seen: str | None) -> Loaded:
+        """Searcher and answerer over a loaded or just-built index, warmed up before it takes requests."""
         reason = None if bundle.dense else (self.model_error or "the index has no dense vectors")
         # each printed name once (the same few hundred names recur in every clause that lists them)
         self.directory = self._curated_directory.with_printed(dict.fromkeys(n for c in corpus.clauses for n in c.agencies))
@@ -319,10 +346,117 @@ class Engine:
         """Build a fresh index, load and warm it completely, then swap it in. Requests in flight keep
         the old one; a failure anywhere leaves the old one serving."""
         with self._lock:
+            self.supersede()
             self.build()
             fresh = self._open(build_if_missing=False, rebuild_on_mismatch=False, rebuild_on_corrupt=False)
             self._loaded = fresh  # a single reference assignment: readers see the old or the new, never a mix
+            self.supersede()
         return fresh
+
+    # --- staged adds: searchable now, vectors in the background ---------------------------------
+
+    def supersede(self) -> None:
+        """Mark a change of the documents or of the serving version: a background completion of vectors
+        started before it will not save or swap in what it built (it starts again on what serves now)."""
+        with self._vectors_guard:
+            self._generation += 1
+
+    def stage(self) -> Loaded:
+        """Stage 1 of an add or removal: build, persist and swap in a version over the documents on disk in
+        which passages whose vectors are not in the vector cache are *pending* in the dense leg (searchable
+        through the keyword legs only, see DenseBackend.pending), reusing the serving version's tokens of
+        unchanged text; then start the background completion (stage 2). Nothing is encoded here. Without a
+        dense leg, or with the index in Milvus, or before anything serves, this is a full reindex."""
+        previous = self._loaded
+        embedder = self.embedder()
+        if previous is None or embedder is None or self.config.milvus is not None:
+            fresh = self.reindex()
+            self.schedule_vectors()
+            return fresh
+        with self._lock:
+            self.supersede()
+            previous = self._loaded
+            corpus = self._load_corpus()
+            bundle = build_index(
+                corpus, tokenizers=self.config.tokenizers, embedder=embedder, faiss_kind=self.config.faiss_index,
+                passage_max_chars=self.config.passage_max_chars, vector_cache=self.vector_cache,
+                sentence_vectors=self.config.sentence_vectors, staged_from=(previous.corpus, previous.searcher.bundle),
+            )
+            bundle.derived = derived_state(corpus, bundle, translate_english=self.config.translate_english)
+            path = save_index(bundle, self.config.index_dir, keep=self.config.keep_versions)
+            fresh = self._serve(corpus, bundle, path.name)
+            self._loaded = fresh
+            self.supersede()
+        self.schedule_vectors()
+        return fresh
+
+    @property
+    def vectors_pending(self) -> int:
+        loaded = self._loaded
+        return loaded.vectors_pending if loaded is not None else 0
+
+    def schedule_vectors(self) -> None:
+        """Start the background completion of pending vectors, unless one is running (it picks the newer
+        generation up when its round ends) or nothing is pending."""
+        with self._vectors_guard:
+            if self._vectors_thread is not None or not self.vectors_pending:
+                return
+            self._vectors_thread = threading.Thread(target=self._vectors_loop, name="index-vectors", daemon=True)
+            self._vectors_thread.start()
+
+    def wait_for_vectors(self, timeout: float | None = None) -> bool:
+        """Block until no background completion runs (tests, the benchmark); True if none runs."""
+        thread = self._vectors_thread
+        if thread is not None:
+            thread.join(timeout)
+        return self._vectors_thread is None
+
+    def _vectors_loop(self) -> None:
+        # one round per generation: a round overtaken by an in-process change runs again on what serves
+        # then; one overtaken by a version another process saved ends (that process completes its own)
+        last = None
+        while True:
+            with self._vectors_guard:
+                loaded, generation = self._loaded, self._generation
+                if loaded is None or not loaded.vectors_pending or generation == last:
+                    self._vectors_thread = None
+                    return
+            last = generation
+            try:
+                self._complete_vectors(loaded, generation)
+                self.vectors_error = None
+            except (Superseded, Cancelled) as exc:
+                log.info("background vectors superseded: %s", exc)
+            except Exception as exc:  # the staged version keeps serving; a reindex or the next add retries
+                log.exception("background vectors failed")
+                self.vectors_error = f"{type(exc).__name__}: {exc}"
+
+    def _complete_vectors(self, loaded: Loaded, generation: int) -> None:
+        """Stage 2: a full build (vectors through the cache, encoded in cancellable chunks; keyword legs
+        exactly as ``qa index`` builds them), saved and swapped in only if nothing superseded it."""
+
+        def cancelled() -> bool:
+            return self._generation != generation
+
+        root = self.config.index_dir
+        corpus = self._load_corpus()
+        bundle = build_index(
+            corpus, tokenizers=self.config.tokenizers, embedder=self.embedder(), faiss_kind=self.config.faiss_index,
+            passage_max_chars=self.config.passage_max_chars, vector_cache=self.vector_cache,
+            sentence_vectors=self.config.sentence_vectors, cancelled=cancelled,
+        )
+        bundle.derived = derived_state(corpus, bundle, translate_english=self.config.translate_english)
+        with build_lock(root):
+            # under the lock no other build saves: a version saved since the one completed here supersedes it
+            if cancelled() or current_version(root) != loaded.version:
+                raise Superseded(f"index {loaded.version} is no longer current")
+            path = save_index(bundle, root, keep=self.config.keep_versions)
+        fresh = self._serve(corpus, bundle, path.name)
+        with self._lock:
+            if cancelled() or self._loaded is not loaded:
+                raise Superseded(f"index {loaded.version} no longer serves")
+            self._loaded = fresh
+        log.info("index %s: vectors complete (%s swapped in)", loaded.version, fresh.version)
 
     # --- many workers, one index --------------------------------------------------------------
 

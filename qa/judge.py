@@ -221,6 +221,11 @@ class Judge:
         m1, miss1 = self.matched(q, [hits[0].clause.clause_id])
         m3, miss3 = self.matched(q, [h.clause.clause_id for h in top])
         legs = {leg for h in hits for leg, _ in h.ranks}
+        if getattr(hits[0], "dense_sim", None) is None:
+            # no dense evidence for the best clause (lexical mode, or its vectors are still being computed
+            # after a staged add): the lexical model decides, on the features it was fitted on — agreement
+            # among the keyword legs, as in lexical mode, not diluted by a dense leg that could not rank it
+            legs.discard("dense")
         best_ranks = dict(hits[0].ranks)
         agree = sum(best_ranks.get(leg, 99) <= 3 for leg in legs) / len(legs) if legs else 0.0
         s1 = hits[0].score

@@ -138,6 +138,13 @@ class Searcher:
                 agency_positions.setdefault(a, []).append(i)
         self._agency_positions = {a: np.asarray(v, dtype=np.int64) for a, v in agency_positions.items()}
         self._warned = False
+        # clauses none of whose passages has a vector yet (a staged add: index/store.py)
+        pending = getattr(bundle.dense, "pending", None)
+        self._no_vectors: frozenset[str] = frozenset()
+        if pending is not None and len(clause_ids):
+            waiting = np.add.reduceat(pending[self._by_clause].astype(np.int64), self._clause_bounds[:-1])
+            names = list(number)
+            self._no_vectors = frozenset(names[i] for i in np.flatnonzero(waiting == np.diff(self._clause_bounds)))
 
     @property
     def dense_available(self) -> bool:
@@ -240,9 +247,16 @@ class Searcher:
     def _dense_sims(self, qvec, clause_id: str) -> tuple[float | None, float | None]:
         """(question ↔ closest passage, question ↔ closest sentence) of a clause, exact cosines."""
         positions = self._positions(clause_id)
-        if qvec is None or self.bundle.dense is None or positions is None or not len(positions):
-            return None, None
         dense = self.bundle.dense
+        if qvec is None or dense is None or positions is None:
+            return None, None
+        # a passage whose vector is still pending (a staged add) gives no evidence either way: None, as
+        # in lexical mode, never a cosine of 0 (the judge then uses its lexical model for this clause)
+        with_vectors = getattr(dense, "with_vectors", None)
+        if with_vectors is not None:
+            positions = with_vectors(positions)
+        if not len(positions):
+            return None, None
         own = dense.similarities(qvec, positions)
         return round(float(own.max()), 6), round(float(dense.sentence_similarities(qvec, positions, own).max()), 6)
 
@@ -303,6 +317,16 @@ class Searcher:
                 ranks.setdefault(cid, []).append((leg, rank))
                 if cid not in best or rank < best[cid][0]:
                     best[cid] = (rank, self.bundle.passages[i])
+        if "dense" in legs and len(legs) > 1 and self._no_vectors:
+            # a clause whose vectors are still being computed cannot be ranked by the dense leg: its fused
+            # score is taken over the legs that could rank it, scaled to the weight of all of them (the mean
+            # of its weighted reciprocal ranks over its legs, as for every other clause) — otherwise a
+            # just-added document would lose to any clause the dense leg also ranks, whatever its keywords
+            kw = sum(weights.get(leg, 1.0) for leg in legs if leg != "dense")
+            full = kw + weights.get("dense", 1.0)
+            for c in scores:
+                if c in self._no_vectors and kw > 0:
+                    scores[c] *= full / kw
         ordered = sorted(scores, key=lambda c: (-scores[c], clauses[c].order, c))[:top_k]
         hits = tuple(
             Hit(
