@@ -82,11 +82,13 @@ def _library(settings):
     return Library(settings.data_dir, seeds_dir=settings.corpus_dir, registry_url=settings.registry_url)
 
 
-def _rebuild_index(settings) -> None:
-    """Rebuild the persisted index through the engine (its vector cache embeds only new passages)."""
+def _rebuild_index(settings) -> bool:
+    """Rebuild the persisted index through the engine (its vector cache embeds only new passages); both stages
+    of a service's staged add happen here before returning. True when the index has dense vectors."""
     eng = _engine(settings)
     path = eng.build()
     err.print(f"index rebuilt: {path}")
+    return json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("dense") is not None
 
 
 @app.command()
@@ -101,7 +103,9 @@ def add(
     seeds = lib._seed_ids()
     results = [lib.add(p, seed_ids=seeds) for p in paths]
     if reindex and any(r.status in ("added", "updated") for r in results):
-        _rebuild_index(settings)
+        dense = _rebuild_index(settings)
+        for r in results:
+            r.vectors = ("ready" if dense else "none") if r.ok else None
     if as_json:
         for r in results:
             print(json.dumps(r.to_dict(), ensure_ascii=False))

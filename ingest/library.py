@@ -48,6 +48,9 @@ class AddResult:
     title: str | None = None
     doc_number: str | None = None
     format: str | None = None
+    # its dense vectors: "ready" (embedded), "pending" (searchable by keywords, being embedded in the
+    # background), "none" (no dense leg: lexical mode); None: not indexed (``--no-index``, an error)
+    vectors: str | None = None
 
     @property
     def ok(self) -> bool:
