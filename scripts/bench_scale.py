@@ -136,10 +136,12 @@ def child_serve(corpus: Path, index: Path, queries: list[str], repeats: int) -> 
 
 
 def _run_child(args: list[str]) -> dict:
+    before = os.getloadavg()[0]
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    # the machine is shared: every figure carries the 1-minute load average around it
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "load1_before": before, "load1_after": os.getloadavg()[0]}
 
 
 def _questions(n: int) -> list[str]:
@@ -186,17 +188,18 @@ def main() -> int:
             print(f"[{n}] serve {r + 1}: {serves[-1]}", file=sys.stderr, flush=True)
         if not builds:  # an index measured earlier: its build figures are in its own run's output
             builds = [{"build_s": float("nan"), "build_peak_rss_mib": float("nan")}]
-        merged = {**{k: statistics.median(b[k] for b in builds) for k in builds[0]},
+        merged = {**{k: statistics.median(b[k] for b in builds) for k in builds[0] if not k.startswith("load1")},
                   **{k: statistics.median(s[k] for s in serves) for k in serves[0]}}
         merged["builds"], merged["serves"] = len(builds), len(serves)
+        merged["load1"] = [round(r[k], 1) for r in builds + serves for k in ("load1_before", "load1_after") if k in r]
         results[n] = merged
-    rows = ["| clauses | build s | build peak RSS MiB | start-up s | RSS MiB | unfiltered p50/p99 ms | by document p50/p99 ms | by agency p50/p99 ms |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = ["| clauses | build s | build peak RSS MiB | start-up s | RSS MiB | unfiltered p50/p99 ms | by document p50/p99 ms | by agency p50/p99 ms | load1 |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for n, m in results.items():
         rows.append(
             f"| {n:,} | {m['build_s']:.1f} | {m['build_peak_rss_mib']:.0f} | {m['startup_s']:.1f} | {m['rss_mib']:.0f} | "
             f"{m['unfiltered_p50_ms']:.1f} / {m['unfiltered_p99_ms']:.1f} | {m['by_document_p50_ms']:.1f} / {m['by_document_p99_ms']:.1f} | "
-            f"{m['by_agency_p50_ms']:.1f} / {m['by_agency_p99_ms']:.1f} |"
+            f"{m['by_agency_p50_ms']:.1f} / {m['by_agency_p99_ms']:.1f} | {min(m['load1']):.1f}–{max(m['load1']):.1f} |"
         )
     print("\n".join(rows))
     out = REPO / "artifacts" / "bench" / "scale.json"
