@@ -21,7 +21,9 @@ from policyqa.qa.engine import Engine, EngineConfig
 
 # the files of a lexical version (bm25s writes these per keyword leg) — checked against what save_index
 # writes, so a new file is never left out of this list
-LEG_FILES = ["backend.json", "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "params.index.json", "vocab.index.json"]
+LEG_FILES = ["backend.json", "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "params.index.json", "vocab.index.json",
+             # each passage's tokens, kept for a staged document add (index/backends.py)
+             "tokens-ids.npy", "tokens-indptr.npy", "tokens-vocab.json"]
 FILES = (
     ["manifest.json"]
     + [f"bm25-{leg}/{f}" for leg in ("jieba", "bigram") for f in LEG_FILES]
