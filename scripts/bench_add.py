@@ -37,7 +37,7 @@ from policyqa.qa.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILE = ROOT / "tests/fixtures/wild/gz_suifubangui2022-13_jujia-yanglao.html"
 DEFAULT_QUERY = "居家社区养老服务 星级评定补贴"
-DEFAULT_QUESTION = "广州市居家社区养老服务组织的星级评定补贴怎么申请？"
+DEFAULT_QUESTION = "广州市居家社区养老服务的星级评定补贴怎么发放？"
 
 
 def found(service: QAService, doc_id: str, query: str, question: str) -> dict:
