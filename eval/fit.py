@@ -44,7 +44,9 @@ def fit_intent(questions: list[Question], normalise, encoder=None) -> dict:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     texts = [normalise(q.question) for q in questions]
-    X = [{f: 1 for f in features(t)} for t in texts]
+    from policyqa.qa.scope import asked_kinds
+
+    X = [{f: 1 for f in features(t, asked_kinds(t))} for t in texts]
     y = np.array([q.intent for q in questions])
     vec = DictVectorizer()
     M = vec.fit_transform(X)
@@ -166,7 +168,7 @@ def fit_judge(rows: list[tuple[dict, bool, bool]], names: tuple[str, ...]) -> tu
 
 # Candidate evidence compared out of fold on dev by `--compare` (the features each model keeps are chosen from
 # this table on dev, and recorded in qa/judge.py's FEATURES_*).
-CANDIDATES = ("missing_sent", "asks", "numbers_missing", "agree", "margin", "rare_missing")
+CANDIDATES = ("missing_sent", "asks", "numbers_missing", "agree", "margin", "rare_missing", "missing1", "year_missing")
 
 
 def compare(rows: list[tuple[dict, bool, bool]], base: tuple[str, ...], label: str) -> None:
@@ -174,13 +176,21 @@ def compare(rows: list[tuple[dict, bool, bool]], base: tuple[str, ...], label: s
     for the base plus each candidate: the share of unanswerable questions refused, overall and by language."""
     have = set(rows[0][0]) if rows else set()
     print(f"{label}: unanswerable refused out of fold on dev at ≤ {MAX_ANSWERABLE_REFUSED:.0%} answerable refused")
-    for extra in ((), *((c,) for c in CANDIDATES if c in have and c not in base)):
-        names = (*base, *extra)
-        _, info = fit_judge(rows, names)
+    scores: dict[tuple[str, ...], float] = {}
+
+    def one(extra: tuple[str, ...]) -> None:
+        _, info = fit_judge(rows, (*base, *extra))
         by = info["oof_operating_point_by_language"]
-        print(f"  {'+'.join(extra) or 'base':18s} all {info['oof_operating_point']['unanswerable_refused']:.3f}  "
+        scores[extra] = info["oof_operating_point"]["unanswerable_refused"]
+        print(f"  {'+'.join(extra) or 'base':26s} all {scores[extra]:.3f}  "
               + "  ".join(f"{lang} {pt['unanswerable_refused']:.3f} (answerable answered {pt['answerable_answered']:.3f})"
                           for lang, pt in sorted(by.items())))
+
+    for extra in ((), *((c,) for c in CANDIDATES if c in have and c not in base)):
+        one(extra)
+    best = sorted((e for e in scores if e), key=lambda e: -scores[e])[:2]
+    if len(best) == 2:  # the two best single additions together
+        one((*best[0], *best[1]))
 
 
 def main(argv: list[str] | None = None) -> None:

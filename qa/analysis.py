@@ -118,7 +118,8 @@ class Analyser:
         vector = None
         if encoder is not None and self.intent_model.uses_vector(encoder.model, encoder.dim) and text.strip():
             vector = encoder.encode(text)
-        intent, scores = self.intent_model.classify(text, vector, encoder.model if encoder else None)
+        asks = asked_kinds(text)
+        intent, scores = self.intent_model.classify(text, vector, encoder.model if encoder else None, asks)
         titles = titles_named(text)
         others = tuple(t for t in titles if other_document(f"《{t}》", [t2 for _, t2 in self._titles]))
         named = [doc for doc, title in self._titles if any(t in title or title in t for t in titles) or title in text]
@@ -142,7 +143,7 @@ class Analyser:
             places=tuple(dict.fromkeys(places)),
             other_documents=others,
             documents=tuple(dict.fromkeys(named)),
-            asks=asked_kinds(text),
+            asks=asks,
             about_document_date=bool(ABOUT_DOCUMENT_DATE.search(text)) or bool(named),
             reverse_agency=bool(agencies) and intent == "agency" and asks_what_agency_does(text),
         )

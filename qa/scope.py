@@ -47,9 +47,28 @@ ABOUT_DOCUMENT_DATE = re.compile(
 )
 
 
+# 几 asks "how many" only in the part of a question that asks: the part ending in a question mark or ending the
+# question, with no other question word (几份文件里怎么说的 'how do the several documents put it', 引进了几家企业，
+# 有奖励吗 'I brought in several firms; is there a reward') — elsewhere it is the indefinite 'several'.
+_SEGMENT = re.compile(r"[^，,；;。！!？?\n]+[？?]?")
+_OTHER_QUESTION_WORD = re.compile(r"怎么|怎样|如何|咋|什么|为什么|是否|吗|呢|哪|有没有|能不能|可不可以|是不是")
+
+
+def _without_indefinite_ji(text: str) -> str:
+    segments = [m.group(0) for m in _SEGMENT.finditer(text) if m.group(0).strip()]
+    out = []
+    for i, seg in enumerate(segments):
+        asking = seg.endswith(("？", "?")) or i == len(segments) - 1
+        if "几" in seg and (not asking or _OTHER_QUESTION_WORD.search(seg.replace("哪几", ""))):
+            seg = seg.replace("几", "若")  # 若 ('some'): the indefinite reading, which no pattern asks with
+        out.append(seg)
+    return "，".join(out)
+
+
 def asked_kinds(text: str) -> frozenset[str]:
     """The kinds of information a question asks for: amount, share, count, date, procedure, contact, agency."""
-    kinds = {k for k, rx in ASKS.items() if rx.search(text)}
+    plain = _without_indefinite_ji(text) if "几" in text else text
+    kinds = {k for k, rx in ASKS.items() if rx.search(plain)}
     if CUES["agency"].search(text):
         kinds.add("agency")
     if kinds & {"share", "amount"}:

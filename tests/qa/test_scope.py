@@ -82,3 +82,27 @@ def test_states_reads_printed_forms():
     assert missing_kinds(frozenset({"date"}), ["受理后5个工作日内办结。"]) == []
     # a bare year is no hour, day or time limit
     assert missing_kinds(frozenset({"date"}), ["到2027年建成"], "几点开放？") == ["date"]
+
+
+def test_indefinite_ji_asks_for_no_number():
+    # 几 is 'several' where that part of the question does not ask: before a comma that leads to the question
+    # proper, beside another question word, or in 这几/前几/好几/十几
+    assert "count" not in asked_kinds("我们引进了几家配套企业，有奖励吗？")
+    assert "count" not in asked_kinds("前后几份文件里分别怎么说的？")
+    assert "date" not in asked_kinds("这几年的文件里是怎么提的？")
+    assert "count" not in asked_kinds("好几个区都在试点，效果怎样")
+    # …and asks "how many" where it does
+    assert asked_kinds("一共批了几家？都是哪几家？") == {"count"}
+    assert asked_kinds("零碳园区建几个") == {"count"}
+
+
+def test_money_words_and_procedure_nouns():
+    # a money word after 多少, a fund's size, registered capital: a sum is asked
+    assert asked_kinds("认定以后有多少奖励？") == {"amount"}
+    assert asked_kinds("外商独资医院的注册资本最低是多少?") == {"amount"}
+    assert asked_kinds("How big is the industry mother fund in total?") == {"amount"}
+    # 消费 (consumption) and 评价 (evaluation) are not money
+    assert asked_kinds("信息消费新品要培育多少个？") == {"count"}
+    assert asked_kinds("服务质量评价指标有多少项？") == {"count"}
+    # 流程 / 手续 / 步骤 ask for the procedure wherever they stand
+    assert asked_kinds("购物节商家报名参加的流程是啥?") == {"procedure"}
