@@ -23,6 +23,8 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 CUES = {
     "agency": re.compile(
         r"哪(?:个|些|几个|几家|家)(?:部门|单位|机构|局|委|办)|什么部门|谁负责|谁来|谁管|由谁|是谁|归哪|找谁|找哪|牵头|"
+        # who does it, asked with a verb of running a matter (哪家在管, 谁在抓), or as a choice (教委负责还是外办)
+        r"(?:谁|哪家)(?:在|来)?(?:管|抓|推|主管|负责|牵头)|负责还是|还是.{1,8}负责|"
         r"责任单位|主管部门|负责部门|负责哪些|管哪些|管什么|职责|"
         r"\bwhich (?:agency|agencies|department|departments|bureau|bureaus|body|bodies|office|offices|authority|authorities)\b|"
         r"\bwho (?:is|are) (?:responsible|in charge)|\bwho (?:handles|leads|runs|oversees|manages)\b|\bresponsible for\b|\bin charge of\b",

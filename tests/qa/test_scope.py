@@ -104,5 +104,21 @@ def test_money_words_and_procedure_nouns():
     # 消费 (consumption) and 评价 (evaluation) are not money
     assert asked_kinds("信息消费新品要培育多少个？") == {"count"}
     assert asked_kinds("服务质量评价指标有多少项？") == {"count"}
-    # 流程 / 手续 / 步骤 ask for the procedure wherever they stand
+    # 流程 / 手续 / 步骤 with a question word ask for the procedure
     assert asked_kinds("购物节商家报名参加的流程是啥?") == {"procedure"}
+
+
+def test_nouns_of_procedure_and_contact_ask_only_with_a_question_word():
+    # 流程优化 (streamlining) and "upgrading the website" name a topic; 流程是啥 and "what is the website" ask
+    assert asked_kinds("办境外投资备案，流程优化归哪几家管？") == {"agency"}
+    assert "contact" not in asked_kinds("Who is responsible for upgrading the city's promotion website and app?")
+    assert asked_kinds("申请要哪些手续") == {"procedure"}
+    assert asked_kinds("申报网站是什么") == {"contact"}
+    assert asked_kinds("What is the website for applying?") == {"contact"}
+
+
+def test_who_asked_with_a_verb_of_running_or_as_a_choice():
+    assert asked_kinds("顶级赛事是哪家在管？") == {"agency"}
+    assert asked_kinds("这事谁在抓") == {"agency"}
+    assert asked_kinds("是教委负责还是外办？") == {"agency"}
+    assert "agency" not in asked_kinds("哪家银行利率低")
