@@ -236,14 +236,14 @@ class Judge:
         s1 = hits[0].score
         s2 = hits[1].score if len(hits) > 1 else 0.0
         asked = q.asks - ({"date"} if q.about_document_date else set())
-        top_text = normalize("\n".join(h.clause.text for h in top))
+        texts = [normalize(h.clause.text) for h in top]
+        top_text = "\n".join(texts)
         nums = set(_NUMBER.findall(q.text))
-        missing = tuple(missing_kinds(frozenset(asked), [normalize(h.clause.text) for h in top], q.text))
+        missing = tuple(missing_kinds(frozenset(asked), texts, q.text))
         if "agency" in asked and not any(h.clause.agencies for h in top):
             missing += ("agency",)  # who is responsible, asked of clauses that name no responsible unit
         # the same, asked of the best clause alone: the kind is often printed by a neighbour about something else
-        top1 = [normalize(hits[0].clause.text)]
-        missing1 = bool(missing_kinds(frozenset(asked), top1, q.text)) or ("agency" in asked and not hits[0].clause.agencies)
+        missing1 = bool(missing_kinds(frozenset(asked), texts[:1], q.text)) or ("agency" in asked and not hits[0].clause.agencies)
         # a figure or date asked for a named year (2019年…多少, by 2030) that none of the best clauses prints
         years = set(_YEAR.findall(q.text)) if asked & {"amount", "share", "count", "date"} else set()
         year_missing = bool(years) and not any(y in top_text for y in years)

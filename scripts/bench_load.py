@@ -1146,26 +1146,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.workers_list = args.workers_list or ([1] if args.quick else [1, 2])
         args.connections = args.connections or ([1, 16] if args.quick else [1, 4, 16, 64])
         args.runs = args.runs if args.runs is not None else (1 if args.quick else 3)
-        if args.requests is None:
-            args.requests = 100 if args.quick else 1000
-        if args.seconds is None:
-            args.seconds = 5.0 if args.quick else 20.0
-        if args.warmup is None:
-            args.warmup = 20 if args.quick else 100
-        if args.out is None:
-            args.out = MATRIX_OUT.with_name("load-quick.json") if args.quick else MATRIX_OUT
+        if args.quick:
+            _fill_defaults(args, 100, 5.0, 20, MATRIX_OUT.with_name("load-quick.json"))
+        else:
+            _fill_defaults(args, 1000, 20.0, 100, MATRIX_OUT)
         if args.runs < 1 or args.event_connections < 1:
             p.error("--runs and --event-connections must be ≥ 1")
         if not args.add_document.is_file():
             p.error(f"--add-document {args.add_document}: no such file")
-    if args.requests is None:
-        args.requests = 400 if args.quick else 4000
-    if args.seconds is None:
-        args.seconds = 20.0 if args.quick else 60.0
-    if args.warmup is None:
-        args.warmup = 50 if args.quick else 300
-    if args.out is None:  # a smoke run does not overwrite the full run's figures
-        args.out = DEFAULT_OUT.with_name("load-quick.json") if args.quick else DEFAULT_OUT
+    # (a matrix run has filled these already; a smoke run does not overwrite the full run's figures)
+    if args.quick:
+        _fill_defaults(args, 400, 20.0, 50, DEFAULT_OUT.with_name("load-quick.json"))
+    else:
+        _fill_defaults(args, 4000, 60.0, 300, DEFAULT_OUT)
     if args.clients < 1 or args.requests < 1 or args.seconds <= 0 or args.warmup < 0:
         p.error("--clients and --requests must be ≥ 1, --seconds > 0, --warmup ≥ 0")
     if not 0 < args.reindex_at < 1:
@@ -1173,6 +1166,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.port is not None and not (1 <= args.port <= 65535 and port_is_free(args.port)):
         p.error(f"--port {args.port}: not a free port on {HOST}")
     return args
+
+
+def _fill_defaults(args: argparse.Namespace, requests: int, seconds: float, warmup: int, out: Path) -> None:
+    """Phase size, warm-up and output file where the command line left them unset."""
+    for name, value in (("requests", requests), ("seconds", seconds), ("warmup", warmup), ("out", out)):
+        if getattr(args, name) is None:
+            setattr(args, name, value)
 
 
 def main(argv: list[str] | None = None) -> int:
