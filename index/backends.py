@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from .embedding import Encoder
-from .tokenize import Tokenizer
+from .tokenize import Tokenizer, question_tokens
 
 FAISS_KINDS = ("flat", "hnsw", "ivf")
 
@@ -40,6 +40,12 @@ def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         nz = nz[np.argpartition(-scores[nz], k - 1)[:k]]
     idx = nz[np.argsort(-scores[nz], kind="stable")]
     return idx.astype(np.int64), scores[idx].astype(np.float32)
+
+
+# Distinct query terms the keyword leg scores at most: every question of the evaluation set has fewer (its
+# longest, 46 characters, makes 45 character bigrams), so they are scored exactly as before; a long or
+# hostile input costs at most this many posting-list passes (tests/index/test_query_bounds.py).
+MAX_QUERY_TERMS = 64
 
 
 class KeywordBackend:
@@ -99,13 +105,28 @@ class KeywordBackend:
         return self._size
 
     def query_tokens(self, query: str) -> list[str]:
-        return self.tokenizer.tokenize(query)
+        return question_tokens(self.tokenizer, query)
+
+    def query_ids(self, query: str) -> list[int]:
+        """The question's token ids in the index's vocabulary, in order, repeats kept (bm25s adds a repeated
+        term's scores again). Over MAX_QUERY_TERMS distinct terms, only the MAX_QUERY_TERMS most informative
+        are kept — those fewest passages contain (highest IDF; the first occurring among equals): scoring
+        costs a pass over each term's postings, and a common term in a long question moves no ranking."""
+        ids = self._bm25.get_tokens_ids(self.query_tokens(query))
+        distinct = dict.fromkeys(ids)
+        if len(distinct) <= MAX_QUERY_TERMS:
+            return ids
+        indptr = self._bm25.scores["indptr"]  # term t's postings: indptr[t]:indptr[t + 1]
+        order = np.asarray(list(distinct), dtype=np.int64)
+        postings = indptr[order + 1] - indptr[order]
+        keep = set(order[np.argsort(postings, kind="stable")[:MAX_QUERY_TERMS]].tolist())
+        return [t for t in ids if t in keep]
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        tokens = self.query_tokens(query)
-        if not tokens or self._size == 0:
+        ids = self.query_ids(query) if self._size else []
+        if not ids:
             return _top_k(np.zeros(0, dtype=np.float32), 0)
-        scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        scores = np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
         if mask is not None:
             scores = np.where(mask, scores, np.float32(0))
         return _top_k(scores, k)

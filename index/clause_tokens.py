@@ -54,7 +54,10 @@ class ClauseTokens:
         i = self._row.get(clause_id)
         if i is None:
             return default
-        return frozenset(self.vocab[j] for j in self.ids[self.indptr[i] : self.indptr[i + 1]])
+        # one slice read as Python ints (the ids may be memory-mapped: indexing it element by element costs
+        # a numpy scalar and a memmap wrapper per token, ~580 of them per question judged)
+        vocab = self.vocab
+        return frozenset([vocab[j] for j in self.ids[int(self.indptr[i]) : int(self.indptr[i + 1])].tolist()])
 
     def document_frequencies(self) -> dict[str, int]:
         """Token → number of clause rows that contain it."""

@@ -36,7 +36,7 @@ import numpy as np
 
 from .backends import DenseBackend, KeywordBackend, _empty
 from .embedding import Encoder
-from .tokenize import Tokenizer
+from .tokenize import Tokenizer, question_tokens
 
 ENGINE = "milvus"
 DEFAULT_PREFIX = "policyqa"
@@ -298,7 +298,7 @@ class MilvusKeywordBackend:
         return self._size
 
     def query_tokens(self, query: str) -> list[str]:
-        return self.tokenizer.tokenize(query)
+        return question_tokens(self.tokenizer, query)
 
     def query_vector(self, query: str) -> dict[int, float]:
         """Each known token counts as often as it occurs (bm25s sums a repeated query token again)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from policyqa.corpus import Corpus
 from policyqa.corpus.rules import normalize
-from policyqa.index.tokenize import JiebaTokenizer, Tokenizer, normalize_for_search
+from policyqa.index.tokenize import JiebaTokenizer, Tokenizer, normalize_for_search, question_tokens
 
 from .agencies import Agency, AgencyDirectory
 from .intent import IntentModel, asks_what_agency_does
@@ -113,7 +113,7 @@ class Analyser:
         text = normalise(query)
         english = is_english(text)
         translation = translator.translate(text) if translator and english else None
-        tokens = tuple(self.tokenizer.tokenize(text))
+        tokens = tuple(question_tokens(self.tokenizer, text))  # bounded cost on long input (index/tokenize.py)
         words = tuple(content_words(text, _stemmer())) if english else ()
         vector = None
         if encoder is not None and self.intent_model.uses_vector(encoder.model, encoder.dim) and text.strip():

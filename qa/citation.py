@@ -53,38 +53,53 @@ def bigrams(text: str) -> set[str]:
 
 
 @lru_cache(maxsize=8192)
-def _candidates(clause: Clause) -> tuple[tuple[int, int, frozenset[str]], ...]:
-    """The sentences a quote may come from, with their bigrams — fixed per clause, so computed once."""
+def _candidates(clause: Clause) -> tuple[tuple[int, int, frozenset[str], float], ...]:
+    """The sentences a quote may come from, with their bigrams and the score's denominator — fixed per
+    clause, so computed once."""
     spans = sentences(clause.text)
     agency = AGENCY_LIST_RE.search(clause.text)
     body = [s for s in spans if not (agency and s[0] >= agency.start())] or spans
     if clause.heading and len(body) > 1 and clause.text[body[0][0] : body[0][1]].rstrip("。.") == clause.heading:
         body = body[1:]  # the title is shown anyway; quote the sentence that says something
-    return tuple((s, e, frozenset(bigrams(clause.text[s:e]))) for s, e in body)
+    out = []
+    for s, e in body:
+        grams = frozenset(bigrams(clause.text[s:e]))
+        out.append((s, e, grams, math.sqrt(len(grams) + 4)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def _question_bigrams(query: str) -> frozenset[str]:
+    """A question's bigrams, computed once per question, not once per clause cited (ten per search): the
+    per-clause work is then a set intersection, bounded by the sentence's size whatever the question's."""
+    return frozenset(bigrams(query))
+
+
+def _scores(clause: Clause, query: str) -> tuple[tuple[tuple[int, int, frozenset[str], float], float], ...]:
+    """Each candidate sentence with its share of the question: common bigrams / √(its bigrams + 4)."""
+    q = _question_bigrams(query)
+    # a frozenset intersection walks the smaller of the two sets: a 500-character question costs a
+    # sentence no more than a short one
+    return tuple((it, len(q & it[2]) / it[3] if it[2] else 0.0) for it in _candidates(clause))
 
 
 def best_sentences(clause: Clause, query: str, n: int = 2) -> list[str]:
     """The n sentences of the clause that share most with the question (its agency list excluded)."""
-    q = bigrams(query)
-    body = _candidates(clause)
-    ranked = sorted(body, key=lambda it: (-(len(q & it[2]) / math.sqrt(len(it[2]) + 4) if it[2] else 0.0), it[0]))
-    return [clause.text[s:e] for s, e, _ in ranked[:n]]
+    ranked = sorted(_scores(clause, query), key=lambda x: (-x[1], x[0][0]))
+    return [clause.text[it[0] : it[1]] for it, _ in ranked[:n]]
 
 
 def best_sentence(clause: Clause, query: str) -> Highlight | None:
     """The sentence of the clause that shares most with the question (its agency list only if nothing else)."""
-    body = _candidates(clause)
-    if not body:
+    scored = _scores(clause, query)
+    if not scored:
         return None
-    q = bigrams(query)
-
-    def score(item: tuple[int, int, frozenset[str]]) -> float:
-        grams = item[2]
-        return len(q & grams) / math.sqrt(len(grams) + 4) if grams else 0.0
-
-    best = max(body, key=lambda it: (score(it), -it[0]))
-    if score(best) == 0 and clause.heading is None:
-        best = body[0]
+    best, top = scored[0]
+    for it, sc in scored[1:]:  # the highest score, the earliest sentence among equals
+        if sc > top:
+            best, top = it, sc
+    if top == 0 and clause.heading is None:
+        best = scored[0][0]
     s, e = best[0], best[1]
     return Highlight(s, e, clause.text[s:e], clause.source_span(s, e))
 

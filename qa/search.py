@@ -124,6 +124,11 @@ class Searcher:
         self._clause_number = number
         self._by_clause = np.argsort(of_passage, kind="stable")
         self._clause_bounds = np.searchsorted(of_passage[self._by_clause], np.arange(len(number) + 1))
+        # fusion works on clause numbers: per passage position its clause's number (-1: a clause the corpus
+        # does not hold), and per number the clause
+        has_clause = np.fromiter((c is not None for c in self._clause_of), dtype=bool, count=len(self._clause_of))
+        self._passage_clause = np.where(has_clause, of_passage, -1)
+        self._clause_by_number = [self._clause_of[p] for p in self._by_clause[self._clause_bounds[:-1]].tolist()]
         # filters become boolean masks over passage positions, applied inside each leg's search: a
         # document number per passage, and each printed agency's passage positions
         self._documents = [pd.document for pd in corpus.documents]
@@ -273,10 +278,6 @@ class Searcher:
         query = normalise(query) if analysed is None else analysed.text
         used, notice = self.resolve_mode(mode)
         filters = filters or SearchFilters()
-        scores: dict[str, float] = {}
-        clauses: dict[str, Clause] = {}
-        best: dict[str, tuple[int, Passage]] = {}  # clause → (best rank in any leg, its passage)
-        ranks: dict[str, list[tuple[str, int]]] = {}
         # the keyword legs cannot match English words against Chinese text: they search its translation,
         # the dense leg (a multilingual model) reads the question itself
         if analysed is not None:
@@ -295,28 +296,28 @@ class Searcher:
         depth = max(self.fusion.depth, 3 * top_k)
         qvec = self.bundle.dense.encode_query(query) if "dense" in legs and query.strip() else None
         weights = self.fusion.weights_for(english)
-        raw: dict[str, dict[str, float]] = {}  # clause → leg → raw score of its best passage in that leg
+        k = self.fusion.k
+        # clauses are numbers here (the passage → clause-number array, read as Python ints in one call per
+        # leg), never looked up per passage: a few dict operations per ranked passage. Fused scores are the
+        # same float sums in the same leg order as ever.
+        scores: dict[int, float] = {}
+        placed: list[tuple[str, dict[int, tuple[int, float, int]]]] = []  # leg → clause → (rank, raw score, passage)
         for leg in legs:
             idx, leg_scores = self._leg_results(
                 leg, query if leg == "dense" else keyword_query, depth, qvec, where=where, mask=mask
             )
+            idx = np.asarray(idx, dtype=np.int64)
             weight = weights.get(leg, 1.0)
-            rank = 0
-            seen: set[str] = set()
-            for i, raw_score in zip(idx, leg_scores):
-                clause = self._clause_of[i]
-                if clause is None or clause.clause_id in seen:
-                    continue
-                seen.add(clause.clause_id)
-                rank += 1
-                cid = clause.clause_id
-                clauses[cid] = clause
-                raw.setdefault(cid, {})[leg] = float(raw_score)
+            mine: dict[int, tuple[int, float, int]] = {}
+            for i, number, raw_score in zip(idx.tolist(), self._passage_clause[idx].tolist(), np.asarray(leg_scores).tolist()):
+                if number < 0 or number in mine:
+                    continue  # a passage of no known clause, or a clause ranked already by a better passage
+                rank = len(mine) + 1
+                mine[number] = (rank, raw_score, i)
                 if weight > 0:
-                    scores[cid] = scores.get(cid, 0.0) + weight / (self.fusion.k + rank)
-                ranks.setdefault(cid, []).append((leg, rank))
-                if cid not in best or rank < best[cid][0]:
-                    best[cid] = (rank, self.bundle.passages[i])
+                    scores[number] = scores.get(number, 0.0) + weight / (k + rank)
+            placed.append((leg, mine))
+        by_number = self._clause_by_number
         if "dense" in legs and len(legs) > 1 and self._no_vectors:
             # a clause whose vectors are still being computed cannot be ranked by the dense leg: its fused
             # score is taken over the legs that could rank it, scaled to the weight of all of them (the mean
@@ -324,19 +325,29 @@ class Searcher:
             # just-added document would lose to any clause the dense leg also ranks, whatever its keywords
             kw = sum(weights.get(leg, 1.0) for leg in legs if leg != "dense")
             full = kw + weights.get("dense", 1.0)
-            for c in scores:
-                if c in self._no_vectors and kw > 0:
-                    scores[c] *= full / kw
-        ordered = sorted(scores, key=lambda c: (-scores[c], clauses[c].order, c))[:top_k]
-        hits = tuple(
-            Hit(
-                clauses[c],
-                round(scores[c], 6),
-                best[c][1],
-                tuple(ranks[c]),
-                tuple(sorted(raw[c].items())),
-                *self._dense_sims(qvec, c),
-            )
-            for c in ordered
-        )
+            for n in scores:
+                if by_number[n].clause_id in self._no_vectors and kw > 0:
+                    scores[n] *= full / kw
+        pool: list[int] = list(scores)
+        if len(pool) > top_k > 0:  # only clauses scoring at least the top_k-th best can be among the top_k
+            kth = sorted(scores.values(), reverse=True)[top_k - 1]
+            pool = [n for n in pool if scores[n] >= kth]
+        ordered = sorted(pool, key=lambda n: (-scores[n], by_number[n].order, by_number[n].clause_id))[: max(top_k, 0)]
+        hits = []
+        for n in ordered:
+            ranks, raw, best = [], [], None
+            for leg, mine in placed:
+                got = mine.get(n)
+                if got is None:
+                    continue
+                ranks.append((leg, got[0]))
+                raw.append((leg, got[1]))
+                if best is None or got[0] < best[0]:
+                    best = got
+            clause = by_number[n]
+            hits.append(Hit(
+                clause, round(scores[n], 6), self.bundle.passages[best[2]], tuple(ranks), tuple(sorted(raw)),
+                *self._dense_sims(qvec, clause.clause_id),
+            ))
+        hits = tuple(hits)
         return SearchResult(query, used, hits, notice, translation)
