@@ -251,9 +251,11 @@ class Searcher:
 
     def _dense_sims(self, qvec, clause_id: str) -> tuple[float | None, float | None]:
         """(question ↔ closest passage, question ↔ closest sentence) of a clause, exact cosines."""
-        positions = self._positions(clause_id)
         dense = self.bundle.dense
-        if qvec is None or dense is None or positions is None:
+        if qvec is None or dense is None:
+            return None, None
+        positions = self._positions(clause_id)
+        if positions is None:
             return None, None
         # a passage whose vector is still pending (a staged add) gives no evidence either way: None, as
         # in lexical mode, never a cosine of 0 (the judge then uses its lexical model for this clause)

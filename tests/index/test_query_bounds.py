@@ -4,6 +4,7 @@ measure the time."""
 
 import random
 
+import numpy as np
 import pytest
 
 from policyqa.index.backends import MAX_QUERY_TERMS
@@ -24,13 +25,13 @@ def legs(lexical_bundle):
 
 def scored_ids(backend, monkeypatch, query: str) -> list[int]:
     seen: list[list[int]] = []
-    real = backend._bm25.get_scores_from_ids
+    real = backend._scores
 
-    def spy(ids, *a, **k):
+    def spy(ids):
         seen.append(list(ids))
-        return real(ids, *a, **k)
+        return real(ids)
 
-    monkeypatch.setattr(backend._bm25, "get_scores_from_ids", spy)
+    monkeypatch.setattr(backend, "_scores", spy)
     backend.search(query, 10)
     monkeypatch.undo()
     return seen[0] if seen else []
@@ -101,6 +102,15 @@ def test_the_highlighter_reads_a_question_once_however_many_clauses_it_cites(cor
         citation.best_sentence(c, question)
         citation.best_sentences(c, question, 2)
     assert calls["n"] == 1  # per clause only set intersections, bounded by the clause's own sentences
+
+
+def test_scores_are_bm25s_own(legs):
+    """One pass over the terms' postings laid end to end gives bm25s's scores exactly (same additions)."""
+    for backend in legs.values():
+        ids = backend.query_ids("哪个部门负责社区养老上门服务，服务业服务补贴多少？")
+        assert len(ids) > 3
+        expected = np.asarray(backend._bm25.get_scores_from_ids(ids), dtype=np.float32)
+        assert np.array_equal(backend._scores(ids), expected)
 
 
 def test_fusion_is_reciprocal_rank_fusion_over_each_legs_clauses(corpus, lexical_bundle):
