@@ -2,7 +2,7 @@
 """CPU time per request, through the whole ASGI app in this process (no sockets, no client): a figure that
 stays meaningful on a busy, shared machine, where wall-clock latency does not.
 
-    .venv/bin/python scripts/bench_cpu.py                          # every case, 200 requests each
+    .venv/bin/python scripts/bench_cpu.py                          # every case, 200 requests each (hostile: 50)
     .venv/bin/python scripts/bench_cpu.py --cases search,ask --requests 500
     .venv/bin/python scripts/bench_cpu.py --cases ask-hostile --profile 25   # cProfile, top 25 by own time
 
@@ -11,6 +11,9 @@ Cases (lexical mode unless ``--mode``):
   ask              POST /v1/ask, the same questions
   search-hostile   POST /v1/search, 500 random CJK characters (U+4E00–U+9FA5), a new string each time
   ask-hostile      POST /v1/ask, the same
+
+The normal cases cycle 200 questions: without ``--warm`` the first 200 requests are questions new to the
+process (normalisation and tokenisation paid); with it every question was asked once before measuring.
 
 Each request is one ASGI call of the app (middleware, validation, the route, JSON encoding) measured with
 ``time.process_time()`` — the CPU this process spent, whichever thread spent it (a long question runs in the
@@ -97,11 +100,14 @@ def payloads(case: str, n: int, seed: int) -> list[dict]:
     return [{"query": qs[i % len(qs)]} for i in range(n)]
 
 
-async def run_case(app, case: str, n: int, seed: int, profile: cProfile.Profile | None) -> dict:
+async def run_case(app, case: str, n: int, seed: int, profile: cProfile.Profile | None, warm: bool = False) -> dict:
     path = "/v1/search" if case.startswith("search") else "/v1/ask"
     items = payloads(case, n, seed)
     for p in items[:5]:  # lazy loads and first-use caches out of the way
         await call(app, path, {"query": p["query"] + "？"})
+    if warm and not case.endswith("-hostile"):  # each question asked once before: its normalised text and tokens cached
+        for p in items:
+            await call(app, path, p)
     cpu, ok = [], 0
     for p in items:
         if profile:
@@ -128,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index-dir", type=Path, default=REPO / "var" / "index")
     p.add_argument("--mode", default="lexical", choices=("lexical", "hybrid", "auto"))
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--warm", action="store_true",
+                   help="ask each normal question once before measuring (a repeated question: its normalisation and "
+                        "tokens are cached); by default most are new to the process")
     p.add_argument("--profile", type=int, default=0, metavar="N",
                    help="cProfile each case and print its top N functions (every question then runs on the event loop)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
@@ -152,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     for case in cases:
         n = max(10, args.requests // 4) if case.endswith("-hostile") else args.requests
         profile = cProfile.Profile() if args.profile else None
-        row = asyncio.run(run_case(app, case, n, args.seed, profile))
+        row = asyncio.run(run_case(app, case, n, args.seed, profile, args.warm))
+        row["warm"] = args.warm and not case.endswith("-hostile")
         rows.append(row)
         print(f"{case:15s} n={row['requests']:4d} ok={row['ok']:4d}  CPU ms/request: median {row['cpu_ms_median']:.2f}"
               f"  p90 {row['cpu_ms_p90']:.2f}  max {row['cpu_ms_max']:.2f}", flush=True)
