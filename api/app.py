@@ -238,7 +238,8 @@ def create_worker_app() -> FastAPI:
 # Questions up to this many characters are answered on the event loop in lexical mode (see `answered`).
 # Measured under load (2 cores, load average 7): /v1/ask costs 5 ms CPU for 100 random Chinese characters,
 # 5 ms (median) for the eval's Chinese questions (the longest has 46 characters) and 8 ms for its English
-# ones; 30 ms for 500 random characters, which is why longer questions take the thread pool.
+# ones; 30 ms for 500 random characters, which is why longer questions take the thread pool. Since then
+# (scripts/bench_cpu.py, load average 3): 2.2 ms for a question asked before, 15–17 ms for 500 random characters.
 INLINE_MAX_CHARS = 100
 
 
