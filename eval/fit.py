@@ -230,11 +230,12 @@ def main(argv: list[str] | None = None) -> None:
             aq = answerer.analyse(searcher, q.question)
             if aq.reverse_agency:
                 continue  # answered from the directory, never judged
-            hits = list(searcher.search(aq, top_k=10, mode=mode).hits)
+            result = searcher.search(aq, top_k=10, mode=mode)
+            hits = list(result.hits)
             forced = bool(aq.places or aq.other_documents or not hits)
-            x, _ = judge.evidence(aq, hits) if hits else ({f: 0.0 for f in (*FEATURES_DENSE, *CANDIDATES)}, ())
+            x, _ = judge.evidence(aq, hits, result.dense_gap) if hits else ({f: 0.0 for f in (*FEATURES_DENSE, *CANDIDATES)}, ())
             if mode == "lexical":
-                x = {f: v for f, v in x.items() if f not in ("dense1", "dense3", "sent1", "sent3")}
+                x = {f: v for f, v in x.items() if f not in ("dense1", "dense3", "sent1", "sent3", "dgap", "en_dgap")}
             rows.append((x, q.answerable, forced))
         return rows
 

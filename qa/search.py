@@ -16,7 +16,7 @@ from policyqa.index.store import IndexBundle
 
 from .analysis import QueryEncoder, normalise
 from .status import document_status
-from .translate import QueryTranslator, Translation, is_english
+from .translate import QueryTranslator, Translation, confirmed, is_english
 
 if TYPE_CHECKING:
     from .analysis import AnalysedQuestion
@@ -45,6 +45,9 @@ class FusionConfig:
         default_factory=lambda: MappingProxyType({"bm25-jieba": 0.5, "bm25-bigram": 1.0, "dense": 1.5})
     )
     depth: int = 60  # passages each leg contributes (at least 3 × top_k)
+    # an English question's dictionary renderings are kept where the dense leg's best clauses print them
+    # (qa/translate.py `confirmed`); 0 = every rendering, as in lexical mode
+    confirm_depth: int = 10
     # English questions reach the keyword legs only through a dictionary translation, so they may
     # deserve other weights; None = the same as Chinese
     weights_en: Mapping[str, float] | None = None
@@ -84,6 +87,9 @@ class SearchResult:
     hits: tuple[Hit, ...]
     notice: str | None = None  # e.g. why the dense leg is not available
     translation: Translation | None = None  # the Chinese terms an English question was searched as
+    # how far the dense leg's best passage stands above the mean of its top `depth` (None: the leg did not
+    # run): a question the documents answer has one or a few passages clearly closer than the rest
+    dense_gap: float | None = None
 
     @property
     def matched(self) -> str:
@@ -242,6 +248,17 @@ class Searcher:
             allowed &= by_agency
         return allowed
 
+    def _top_texts(self, idx, n: int) -> list[str]:
+        """The texts (with headings) of the first ``n`` distinct clauses of a leg's passage positions."""
+        out: dict[str, str] = {}
+        for i in idx:
+            c = self._clause_of[i]
+            if c is not None and c.clause_id not in out:
+                out[c.clause_id] = "\n".join([*c.section_path, c.heading or "", c.text])
+                if len(out) >= n:
+                    break
+        return list(out.values())
+
     def _positions(self, clause_id: str) -> np.ndarray | None:
         """The passage positions of one clause, in order (None: a clause with no passage)."""
         n = self._clause_number.get(clause_id)
@@ -304,12 +321,22 @@ class Searcher:
         # same float sums in the same leg order as ever.
         scores: dict[int, float] = {}
         placed: list[tuple[str, dict[int, tuple[int, float, int]]]] = []  # leg → clause → (rank, raw score, passage)
+        first: dict[str, tuple] = {}
+        dense_gap = None
+        if translation and "dense" in legs and len(legs) > 1 and self.fusion.confirm_depth:
+            # the dense leg first: the translation's renderings are kept where its best clauses print them
+            first["dense"] = self._leg_results("dense", query, depth, qvec, where=where, mask=mask)
+            texts = self._top_texts(first["dense"][0], self.fusion.confirm_depth)
+            translation = confirmed(translation, texts)
+            keyword_query = translation.text
         for leg in legs:
-            idx, leg_scores = self._leg_results(
+            idx, leg_scores = first.get(leg) or self._leg_results(
                 leg, query if leg == "dense" else keyword_query, depth, qvec, where=where, mask=mask
             )
             idx = np.asarray(idx, dtype=np.int64)
             weight = weights.get(leg, 1.0)
+            if leg == "dense" and len(leg_scores):
+                dense_gap = round(float(leg_scores[0]) - float(np.mean(leg_scores)), 6)
             mine: dict[int, tuple[int, float, int]] = {}
             for i, number, raw_score in zip(idx.tolist(), self._passage_clause[idx].tolist(), np.asarray(leg_scores).tolist()):
                 if number < 0 or number in mine:
@@ -352,4 +379,4 @@ class Searcher:
                 *self._dense_sims(qvec, clause.clause_id),
             ))
         hits = tuple(hits)
-        return SearchResult(query, used, hits, notice, translation)
+        return SearchResult(query, used, hits, notice, translation, dense_gap)

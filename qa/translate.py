@@ -9,6 +9,7 @@ the service says which terms it searched for so a person can judge the result.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gzip
 import re
@@ -92,6 +93,8 @@ def _stemmer() -> _Stemmer:
     return _Stemmer()
 
 
+_NOT = re.compile(r"n't\b")
+_CONTRACTION = re.compile(r"'(?:s|re|ve|ll|d|m)\b")
 # Abbreviations CEDICT spells out; expanded before lookup.
 ABBREVIATIONS = {"r&d": "research and development"}
 # The plans are named by number: the 14th Five-Year Plan is 十四五.
@@ -102,7 +105,8 @@ _TENS = "零一二三四五六七八九"
 def word_units(text: str, stem) -> list[tuple[str, ...]]:
     """The content words of a text, each as its stemmed spellings: a hyphenated word also gives its parts
     and its closed form (e-sports → e-sport, e, sport, esport); stop words are dropped."""
-    text = text.lower().replace("’", "'").replace("'s ", " ")
+    # contractions are grammar, not content: we're → we, don't → do not (else "re" is looked up as a word)
+    text = _CONTRACTION.sub(" ", _NOT.sub(" not", text.lower().replace("’", "'")))
     for short, long in ABBREVIATIONS.items():
         text = text.replace(short, long)
     out: list[tuple[str, ...]] = []
@@ -188,6 +192,9 @@ class QueryTranslator:
                     index.setdefault(s, []).append((head, units, rank))
             self._freq[head] = present[head]
         self._index = index
+        # the stems, sorted, to find a word's derivational relatives (consumption → consumpt, consume →
+        # consum): Porter stemming keeps suffixes such as -pt-, -ion- apart
+        self._stems = sorted(index)
         if self._words is None:
             self._words = _substrings(corpus_text, max_len=8)
         self._chars = chars
@@ -196,7 +203,9 @@ class QueryTranslator:
         # the 10th plan is 十五, the 11th 十一五, … the 14th 十四五
         plans = [f"十{_TENS[int(m.group(1)) - 10].strip('零')}五" for m in _FIVE_YEAR.finditer(query)]
         words = content_words(_FIVE_YEAR.sub(" ", query), self._stem)
-        qset = set(words)
+        related = {w: self._related(w) for w in dict.fromkeys(words)}
+        # a gloss word counts as asked when it is a question word or one of its relatives
+        qset = set(words).union(*related.values()) if related else set(words)
         terms: list[tuple[str, tuple[str, ...]]] = [
             (w, (w,)) for w in dict.fromkeys(re.findall(r"[a-z][a-z0-9]+", query.lower())) if w in self._latin
         ]
@@ -204,14 +213,18 @@ class QueryTranslator:
         options: dict[str, list[str]] = {}
         for w in dict.fromkeys(words):
             scored: dict[str, tuple[float, int, int]] = {}
-            for head, units, rank in self._index.get(w, ()):
-                # share of the gloss's words the question has (any spelling of a word will do)
-                matched = sum(any(sp in qset for sp in u) for u in units) / len(units)
-                if matched < self.min_match:
-                    continue
-                key = (matched, -rank, self._freq.get(head, 0))
-                if head not in scored or key > scored[head]:
-                    scored[head] = key
+            for stem in (w, *sorted(related[w])):
+                exact = stem == w
+                for head, units, rank in self._index.get(stem, ()):
+                    # share of the gloss's words the question has (any spelling of a word will do)
+                    matched = sum(any(sp in qset for sp in u) for u in units) / len(units)
+                    if matched < self.min_match:
+                        continue
+                    # a gloss fully made of the question's words first; at equal share, the word itself
+                    # before a relative, then the dictionary's own order, then how often the documents use it
+                    key = (matched, exact, -rank, self._freq.get(head, 0))
+                    if head not in scored or key > scored[head]:
+                        scored[head] = key
             ranked = sorted(scored, key=lambda h: scored[h], reverse=True)
             options[w] = ranked
             if ranked:
@@ -227,6 +240,44 @@ class QueryTranslator:
             if compounds:
                 terms.append((f"{w1} {w2}", tuple(dict.fromkeys(compounds))[: self.per_word]))
         return Translation(query, tuple(terms))
+
+
+    def _related(self, stem: str) -> set[str]:
+        """Stems of the same word family that Porter stemming leaves apart: one is a prefix of the other and
+        the shared part has at least ``RELATED_PREFIX`` letters (consum / consumpt, product / produc)."""
+        if len(stem) < RELATED_PREFIX:
+            return set()
+        out = {stem[:i] for i in range(max(RELATED_PREFIX, len(stem) - RELATED_SUFFIX), len(stem)) if stem[:i] in self._index}
+        i = bisect.bisect_left(self._stems, stem)
+        while i < len(self._stems) and self._stems[i].startswith(stem):
+            if self._stems[i] != stem and len(self._stems[i]) - len(stem) <= RELATED_SUFFIX:
+                out.add(self._stems[i])
+            i += 1
+        return out
+
+
+# A shorter shared prefix joins unrelated words (inform / infra…); a longer added tail is another word
+# built on this one (nation / nationalis), not the same word with another suffix.
+RELATED_PREFIX = 5
+RELATED_SUFFIX = 3
+
+
+CONFIRM_FALLBACK = 1
+
+
+def confirmed(translation: Translation, texts: Iterable[str], fallback: int = CONFIRM_FALLBACK) -> Translation:
+    """Dictionary renderings disambiguated by what the multilingual model found: of each word's renderings,
+    keep those the best dense-ranked clauses print (service sector → 服务业, not 板块 or 区块); a word none
+    of whose renderings they print keeps its first ``fallback`` (the model may have missed that word's
+    clauses). Cross-language pseudo-relevance feedback: the keyword legs then look for the words the
+    documents use for this topic."""
+    joined = "\n".join(texts)
+    terms = []
+    for en, zh in translation.terms:
+        kept = tuple(t for t in zh if t in joined) or zh[:fallback]
+        if kept:
+            terms.append((en, kept))
+    return Translation(translation.query, tuple(terms))
 
 
 @functools.lru_cache(maxsize=1)

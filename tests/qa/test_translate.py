@@ -82,3 +82,28 @@ def test_real_dictionary_on_the_real_corpus(corpus):
 
     t = QueryTranslator(corpus_text(corpus.clauses)).translate("Which agencies support outdoor sports and esports?")
     assert {"户外", "电竞"} <= set(t.chinese)
+
+
+def test_word_families_porter_keeps_apart_are_looked_up_together():
+    # Porter stems consumption → consumpt but consume → consum: the gloss "to consume" must still be found,
+    # and found before a gloss that shares only one of two words ("energy consumption")
+    entries = [("消费", "to consume"), ("能耗", "energy consumption")]
+    t = QueryTranslator("扩大服务消费。降低能耗。", vocabulary={"扩大", "服务", "消费", "降低", "能耗"}, entries=entries)
+    assert t.translate("service consumption").terms[0][1][0] == "消费"
+    # a short stem is no family: "infra" must not pull in "inform…"
+    assert t._related("inform") == set()
+
+
+def test_contractions_are_not_content_words(tr):
+    words = content_words("We're moving; I'd ask; don't the company's beds", tr._stem)
+    assert "re" not in words and "d" not in words and "t" not in words and "bed" in words and "compani" in words
+
+
+def test_confirmed_keeps_renderings_the_dense_clauses_print():
+    from policyqa.qa.translate import Translation, confirmed
+
+    t = Translation("service sector", (("servic", ("服务", "业务")), ("sector", ("板块", "区块")), ("loan", ("贷款",))))
+    got = confirmed(t, ["支持服务业发展", "扩大服务消费"], fallback=1)
+    # printed renderings kept; a word none of whose renderings is printed keeps its first only
+    assert got.terms == (("servic", ("服务",)), ("sector", ("板块",)), ("loan", ("贷款",)))
+    assert confirmed(t, ["无关"], fallback=0).terms == ()
