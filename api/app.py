@@ -240,7 +240,12 @@ def create_worker_app() -> FastAPI:
 # 5 ms (median) for the eval's Chinese questions (the longest has 46 characters) and 8 ms for its English
 # ones; 30 ms for 500 random characters, which is why longer questions take the thread pool. Since then
 # (scripts/bench_cpu.py, load average 3): 2.2 ms for a question asked before, 15–17 ms for 500 random characters.
-INLINE_MAX_CHARS = 100
+# The bound was 100 until the keyword leg's work was capped (64 query terms, no HMM over 200 characters): at
+# 100, a third of real English questions (four or five letters a word, up to 144 characters in the labelled
+# set) went to the thread pool and convoyed on the GIL — on an idle machine, 2 workers, 16 connections
+# (scripts/bench_wrk.py), English-only p99 98 ms against Chinese-only 34 ms; at 300, 39 ms. 500-character
+# questions (the hostile benchmark's) still take the pool.
+INLINE_MAX_CHARS = 300
 
 
 class FastJSONResponse(JSONResponse):

@@ -14,7 +14,7 @@ from policyqa.api.schemas import AskResponse, SearchResponse
 
 from .conftest import make_settings
 
-LONG = "请问上海市对社区养老服务机构、家庭照护床位和长者食堂有哪些补贴政策，" * 4  # over INLINE_MAX_CHARS
+LONG = "请问上海市对社区养老服务机构、家庭照护床位和长者食堂有哪些补贴政策，" * 10  # over INLINE_MAX_CHARS
 
 QUESTIONS = [
     "哪个部门负责社区养老上门服务?",
