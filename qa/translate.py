@@ -212,7 +212,7 @@ class QueryTranslator:
         terms += [("five-year plan", (p,)) for p in plans if p in self._words]
         options: dict[str, list[str]] = {}
         for w in dict.fromkeys(words):
-            scored: dict[str, tuple[float, int, int]] = {}
+            scored: dict[str, tuple[float, bool, int, int]] = {}
             for stem in (w, *sorted(related[w])):
                 exact = stem == w
                 for head, units, rank in self._index.get(stem, ()):
