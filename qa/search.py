@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from policyqa.corpus import Clause, Corpus, Passage, PassageTable
+from policyqa.index.clause_tokens import clause_index_text
 from policyqa.index.store import IndexBundle
 
 from .analysis import QueryEncoder, normalise
@@ -264,7 +265,7 @@ class Searcher:
         for i in idx:
             c = self._clause_of[i]
             if c is not None and c.clause_id not in out:
-                out[c.clause_id] = "\n".join([*c.section_path, c.heading or "", c.text])
+                out[c.clause_id] = clause_index_text(c.section_path, c.heading, c.text)
                 if len(out) >= n:
                     break
         return list(out.values())
@@ -333,13 +334,15 @@ class Searcher:
         placed: list[tuple[str, dict[int, tuple[int, float, int]]]] = []  # leg → clause → (rank, raw score, passage)
         first: dict[str, tuple] = {}
         dense_gap = None
-        if translation and "dense" in legs and len(legs) > 1 and self.fusion.confirm_depth:
+        # an English question in hybrid mode: the model's own results refine what the keyword legs search
+        english_hybrid = bool(translation) and "dense" in legs and len(legs) > 1
+        if english_hybrid and self.fusion.confirm_depth:
             # the dense leg first: the translation's renderings are kept where its best clauses print them
             first["dense"] = self._leg_results("dense", query, depth, qvec, where=where, mask=mask)
             texts = self._top_texts(first["dense"][0], self.fusion.confirm_depth)
             translation = confirmed(translation, texts)
             keyword_query = translation.text
-        if translation and "dense" in legs and len(legs) > 1 and weights.get(TRANSLATED_LEG, 0.0) > 0 and keyword_query.strip():
+        if english_hybrid and weights.get(TRANSLATED_LEG, 0.0) > 0 and keyword_query.strip():
             # the model reads the Chinese renderings too: Chinese against Chinese, its similarities are sharper
             # than across languages (dev English: hit@1 0.688 → 0.731, MRR@10 0.778 → 0.803)
             legs = [*legs, TRANSLATED_LEG]
