@@ -17,17 +17,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+from bench_load import PeerServer, Server, free_port  # noqa: E402  (a sibling script)
+
 QUESTIONS = REPO / "eval" / "questions.jsonl"
 
 
@@ -55,37 +55,6 @@ def parse(out: str) -> dict:
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {"qps": qps, "p50": ms("50%"), "p90": ms("90%"), "p99": ms("99%"),
             "errors": (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ready(proc: subprocess.Popen, url: str) -> subprocess.Popen:
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status < 500:
-                    return proc
-        except urllib.error.HTTPError as e:  # the peer has no readiness route: any HTTP answer means it is up
-            if e.code < 500:
-                return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit(f"{url} did not answer in 120 s")
-
-
-def serve(workers: int, port: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env.update(QA_MODE="lexical", QA_RATE_LIMIT="0", HF_HUB_OFFLINE="1",
-               QA_INDEX_DIR=os.environ.get("QA_INDEX_DIR", str(REPO / "var" / "index")))
-    cmd = [str(REPO / ".venv" / "bin" / "qa"), "serve", "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return ready(proc, f"http://127.0.0.1:{port}/readyz")
 
 
 def run_cells(url: str, conns: int, sets: dict, a, label: str) -> None:
@@ -117,29 +86,22 @@ def main(argv: list[str] | None = None) -> int:
         "en": lua_script([r["question"] for r in rows if r["lang"] == "en"], tmp / "en.lua"),
     }
     peer_set = lua_script([r["question"] for r in rows], tmp / "peer.lua", "/search")
+    index_dir = Path(os.environ.get("QA_INDEX_DIR", str(REPO / "var" / "index")))
     print("| server | connections | questions | QPS | p50 ms | p90 ms | p99 ms | errors |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for workers in map(int, a.workers.split(",")):
-        port = free_port()
-        proc = serve(workers, port)
+    # bench_load's servers: `qa serve` (lexical, rate limit off) and the peer (FastAPI + jieba + rank_bm25)
+    starts = [(f"ours, {w} worker(s)", lambda w=w: Server(free_port(), mode="lexical", log_path=tmp / f"server-{w}.log",
+                                                        index_dir=index_dir, workdir=tmp, workers=w), sets)
+              for w in map(int, a.workers.split(","))]
+    starts.append(("peer, 1 worker", lambda: PeerServer(free_port(), log_path=tmp / "peer.log", workdir=tmp), {"all": peer_set}))
+    for label, start, scripts in starts:
+        server = start()
         try:
-            url = f"http://127.0.0.1:{port}"
+            server.wait_ready(120)
             for conns in map(int, a.connections.split(",")):
-                run_cells(url, conns, sets, a, f"ours, {workers} worker(s)")
+                run_cells(server.base_url, conns, scripts, a, label)
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-    # the peer (scripts/peer_service.py: FastAPI + jieba + rank_bm25, one process) over the same questions
-    port = free_port()
-    peer = ready(subprocess.Popen([sys.executable, str(REPO / "scripts" / "peer_service.py"), "--host", "127.0.0.1",
-                                   "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-                 f"http://127.0.0.1:{port}/docs")
-    try:
-        for conns in map(int, a.connections.split(",")):
-            run_cells(f"http://127.0.0.1:{port}", conns, {"all": peer_set}, a, "peer, 1 worker")
-    finally:
-        peer.terminate()
-        peer.wait(timeout=30)
+            server.stop()
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
