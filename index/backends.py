@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -48,11 +50,82 @@ def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 MAX_QUERY_TERMS = 64
 
 
+class TokenTable:
+    """Each text's tokens as numbers into one vocabulary, numbered in order of first appearance (CSR: text
+    i owns ``ids[indptr[i]:indptr[i + 1]]``). Four bytes a token where a tuple of strings costs about 90 (a
+    fresh str object per token): what lets a build hold a keyword leg's tokens at 1M passages. It is also
+    the persisted form (``tokens-*`` beside the BM25 matrix)."""
+
+    def __init__(self, vocab: list[str], indptr: np.ndarray, ids: np.ndarray) -> None:
+        self.vocab, self.indptr, self.ids = vocab, indptr, ids
+
+    @classmethod
+    def of(
+        cls, texts: Sequence[str], tokenize: Callable[[str], Sequence[str]], reuse: dict[str, tuple[str, ...]] | None = None
+    ) -> "TokenTable":
+        """Tokenise each distinct text once (``reuse``: text → tokens taken as they are), numbering tokens
+        as they come."""
+        number: dict[str, int] = {}
+        ids = array("i")  # C int: int32 on the platforms numpy and faiss support
+        bounds = array("q", [0])
+        first: dict[str, int] = {}  # text → its first row: a repeated text copies that row's ids
+        for text in texts:
+            row = first.get(text)
+            if row is None:
+                first[text] = len(bounds) - 1
+                got = reuse.get(text) if reuse else None
+                ids.extend([number.setdefault(t, len(number)) for t in (got if got is not None else tokenize(text))])
+            else:
+                ids.extend(ids[bounds[row] : bounds[row + 1]])
+            bounds.append(len(ids))
+        return cls(list(number), np.frombuffer(bounds, dtype=np.int64), np.frombuffer(ids, dtype=np.int32))
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def rows(self) -> Iterator[list[int]]:
+        """Each text's token numbers as a list of ints, made one at a time."""
+        ids, bounds = self.ids, self.indptr.tolist()
+        for a, b in zip(bounds, bounds[1:]):
+            yield ids[a:b].tolist()
+
+    def tuples(self) -> list[tuple[str, ...]]:
+        words = [self.vocab[i] for i in self.ids.tolist()]
+        bounds = self.indptr.tolist()
+        return [tuple(words[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+    def save(self, folder: Path) -> None:
+        (folder / "tokens-vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
+        np.save(folder / "tokens-indptr.npy", np.asarray(self.indptr, dtype=np.int64))
+        np.save(folder / "tokens-ids.npy", np.asarray(self.ids, dtype=np.int32))
+
+    @classmethod
+    def load(cls, folder: Path) -> "TokenTable":
+        vocab = json.loads((folder / "tokens-vocab.json").read_text(encoding="utf-8"))
+        return cls(vocab, np.load(folder / "tokens-indptr.npy"), np.load(folder / "tokens-ids.npy"))
+
+
+class _Numbered:
+    """A corpus as bm25s takes it already numbered (its ``ids`` and ``vocab``): the rows are made as bm25s
+    iterates them (three passes), never all at once."""
+
+    def __init__(self, table: TokenTable) -> None:
+        self._table = table
+        self.vocab = {t: i for i, t in enumerate(table.vocab)}
+        self.ids = self
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return self._table.rows()
+
+
 class KeywordBackend:
     """BM25 (bm25s) over tokens of one tokenizer."""
 
     def __init__(
-        self, tokenizer: Tokenizer, bm25=None, size: int = 0, doc_tokens: list[tuple[str, ...]] | None = None,
+        self, tokenizer: Tokenizer, bm25=None, size: int = 0, tokens: TokenTable | None = None,
         tokens_folder: Path | None = None,
     ) -> None:
         self.tokenizer = tokenizer
@@ -61,19 +134,21 @@ class KeywordBackend:
         self._size = size
         # each passage's tokens in passage order, persisted beside the BM25 matrix (read on first use), so a
         # staged build (index/store.py) reuses those of unchanged passages instead of tokenising them again
-        self._doc_tokens = doc_tokens
+        self._tokens = tokens
         self._tokens_folder = tokens_folder
 
     @property
+    def tokens(self) -> TokenTable | None:
+        """Each passage's tokens, numbered (None: an index saved without them)."""
+        if self._tokens is None and self._tokens_folder is not None and (self._tokens_folder / "tokens-ids.npy").exists():
+            self._tokens = TokenTable.load(self._tokens_folder)
+        return self._tokens
+
+    @property
     def doc_tokens(self) -> list[tuple[str, ...]] | None:
-        if self._doc_tokens is None and self._tokens_folder is not None and (self._tokens_folder / "tokens-ids.npy").exists():
-            f = self._tokens_folder
-            vocab = json.loads((f / "tokens-vocab.json").read_text(encoding="utf-8"))
-            indptr, ids = np.load(f / "tokens-indptr.npy"), np.load(f / "tokens-ids.npy")
-            words = [vocab[i] for i in ids.tolist()]
-            bounds = indptr.tolist()
-            self._doc_tokens = [tuple(words[a:b]) for a, b in zip(bounds, bounds[1:])]
-        return self._doc_tokens
+        """Each passage's tokens as strings (what a staged build reuses)."""
+        table = self.tokens
+        return table.tuples() if table is not None else None
 
     @classmethod
     def build(
@@ -90,16 +165,14 @@ class KeywordBackend:
         until its second stage rebuilds every leg exactly)."""
         import bm25s
 
-        reuse = reuse or {}
-        memo: dict[str, tuple[str, ...]] = {}
-        for t in texts:
-            if t not in memo:
-                got = reuse.get(t)
-                memo[t] = got if got is not None else tuple(tokenizer.tokenize(t))
-        doc_tokens = [memo[t] for t in texts]
+        # numbered as they are cut, and handed to bm25s numbered: bm25s given strings would hold every
+        # passage's tokens as Python objects twice over (2.7 GB at 100k passages with both legs); given
+        # numbers, it computes the same score for every (term, passage), only its vocabulary is numbered
+        # in order of appearance instead of a set's order
+        table = TokenTable.of(texts, tokenizer.tokenize, reuse)
         bm25 = bm25s.BM25(k1=k1, b=b)
-        bm25.index([list(x) for x in doc_tokens], show_progress=False)
-        return cls(tokenizer, bm25, len(texts), doc_tokens)
+        bm25.index(_Numbered(table), show_progress=False)
+        return cls(tokenizer, bm25, len(texts), table)
 
     def __len__(self) -> int:
         return self._size
@@ -153,15 +226,8 @@ class KeywordBackend:
         folder.mkdir(parents=True, exist_ok=True)
         self._bm25.save(str(folder), show_progress=False)
         (folder / "backend.json").write_text(json.dumps({"size": self._size, "tokenizer": self.tokenizer.name}))
-        tokens = self.doc_tokens
-        if tokens is not None:
-            number: dict[str, int] = {}
-            ids = np.fromiter((number.setdefault(t, len(number)) for doc in tokens for t in doc), dtype=np.int32)
-            indptr = np.zeros(len(tokens) + 1, dtype=np.int64)
-            np.cumsum([len(doc) for doc in tokens], out=indptr[1:])
-            (folder / "tokens-vocab.json").write_text(json.dumps(list(number), ensure_ascii=False), encoding="utf-8")
-            np.save(folder / "tokens-indptr.npy", indptr)
-            np.save(folder / "tokens-ids.npy", ids)
+        if self.tokens is not None:
+            self.tokens.save(folder)
 
     @classmethod
     def load(cls, folder: Path, tokenizer: Tokenizer) -> "KeywordBackend":

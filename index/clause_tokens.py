@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .tokenize import Tokenizer
+from .tokenize import JiebaTokenizer, Tokenizer
 
 
 def clause_index_text(section_path: Iterable[str], heading: str | None, text: str) -> str:
@@ -46,6 +46,39 @@ class ClauseTokens:
         np.cumsum([len(r) for r in rows], out=indptr[1:])
         ids = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
         return cls([c.clause_id for c in clauses], list(number), indptr, ids)
+
+    @classmethod
+    def from_passages(cls, clauses, passages, texts: list[str], table, tokenizer: JiebaTokenizer) -> "ClauseTokens":
+        """The same token sets as ``build``, without cutting most clauses again: a clause's tokens are the
+        union of its passages' (``table``: the jieba leg's tokens of ``texts``, each passage's index text)
+        whenever the clause's text and its passages' are made of the same jieba pieces (``pieces``) — they
+        are unless a passage boundary splits a run of CJK characters, or the clause is a heading without
+        passages; those are cut as ``build`` cuts them."""
+        indptr, leg_ids = table.indptr, table.ids
+        extra: dict[str, int] | None = None  # token → number, for tokens only a clause cut here has
+        rows: list[np.ndarray] = []
+        j, n = 0, len(passages)
+        for c in clauses:
+            k = j
+            if c.kind != "section":  # indexable(): heading-only sections have no passages
+                while k < n and passages[k].clause_id == c.clause_id and passages[k].index == k - j:
+                    k += 1
+            own = clause_index_text(c.section_path, c.heading, c.text)
+            if k > j and tokenizer.pieces(own) == set().union(*(tokenizer.pieces(texts[i]) for i in range(j, k))):
+                rows.append(np.unique(leg_ids[indptr[j] : indptr[k]]))
+            else:
+                if extra is None:
+                    extra = {t: i for i, t in enumerate(table.vocab)}
+                toks = set(tokenizer.tokenize(own))
+                rows.append(np.unique(np.fromiter((extra.setdefault(t, len(extra)) for t in toks), dtype=np.int32, count=len(toks))))
+            j = k
+        vocab = table.vocab if extra is None else list(extra)
+        flat = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
+        used = np.unique(flat)  # the clause vocabulary: tokens some clause has, in the leg's order
+        ids = np.searchsorted(used, flat).astype(np.int32)  # renumbered; each row stays sorted
+        out = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in rows], out=out[1:])
+        return cls([c.clause_id for c in clauses], [vocab[i] for i in used.tolist()], out, ids)
 
     def __len__(self) -> int:
         return len(self._row)

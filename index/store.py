@@ -157,23 +157,15 @@ def build_index(
     prev_corpus, prev = staged_from if staged_from is not None else (None, None)
     prev_texts = [passage_index_text(p) for p in prev.passages] if prev is not None else []
     keyword = {}
-    for t in tokenizers:
+    clause_tokens = None
+    for t in tokenizers:  # one leg at a time: its tokens are held numbered (backends.TokenTable)
         say(f"keyword index ({t})")
         old = getattr(prev.keyword.get(t), "doc_tokens", None) if prev is not None else None
         reuse = dict(zip(prev_texts, old)) if old is not None and len(old) == len(prev_texts) else None
         keyword[t] = KeywordBackend.build(texts, make_tokenizer(t, words), reuse=reuse)
-    clause_tokens = None
-    if "jieba" in keyword:  # what the judge tokenises per clause at start-up otherwise
-        say("clause tokens")
-        reuse = None
-        if prev is not None and prev.clause_tokens is not None:
-            old_rows = {c.clause_id: c for c in prev_corpus.clauses}
-            reuse = {}
-            for c in corpus.clauses:
-                o = old_rows.get(c.clause_id)
-                if o is not None and (o.section_path, o.heading, o.text) == (c.section_path, c.heading, c.text):
-                    reuse[c.clause_id] = prev.clause_tokens.get(c.clause_id)
-        clause_tokens = ClauseTokens.build(corpus.clauses, keyword["jieba"].tokenizer, reuse=reuse)
+        if t == "jieba":  # what the judge tokenises per clause at start-up otherwise
+            say("clause tokens")
+            clause_tokens = _clause_tokens(corpus, passages, texts, keyword[t], prev_corpus, prev)
     dense = None
     dense_meta = None
     if embedder is not None and embedder.available and staged_from is not None:
@@ -238,6 +230,23 @@ def build_index(
         "versions": _versions(),
     }
     return IndexBundle(passages, keyword, dense, manifest, clause_tokens=clause_tokens)
+
+
+def _clause_tokens(corpus: Corpus, passages, texts, leg: KeywordBackend, prev_corpus, prev) -> ClauseTokens:
+    """Every clause's jieba tokens: from its passages' (cut once, for the keyword leg) in a full build; a
+    staged add takes those of clauses whose text is unchanged from the serving index, as it does for the
+    passages."""
+    if prev is None:
+        return ClauseTokens.from_passages(corpus.clauses, passages, texts, leg.tokens, leg.tokenizer)
+    reuse = None
+    if prev.clause_tokens is not None:
+        old_rows = {c.clause_id: c for c in prev_corpus.clauses}
+        reuse = {}
+        for c in corpus.clauses:
+            o = old_rows.get(c.clause_id)
+            if o is not None and (o.section_path, o.heading, o.text) == (c.section_path, c.heading, c.text):
+                reuse[c.clause_id] = prev.clause_tokens.get(c.clause_id)
+    return ClauseTokens.build(corpus.clauses, leg.tokenizer, reuse=reuse)
 
 
 # --- writing --------------------------------------------------------------------------------

@@ -162,6 +162,21 @@ class JiebaTokenizer:
         time is a cache hit."""
         return list(self._tokens(text, len(text) <= QUESTION_HMM_MAX_CHARS))
 
+    def pieces(self, text: str) -> set[str]:
+        """What jieba cuts independently of the rest of ``text``: each run of the characters its block
+        pattern matches (CJK, ASCII letters and digits, a few symbols), and every other character on its
+        own. ``tokenize`` cuts each piece alone, so two texts with the same pieces have the same token set
+        (the index build derives a clause's tokens from its passages' by this)."""
+        import jieba
+
+        out: set[str] = set()
+        for i, part in enumerate(jieba.re_han_default.split(normalize_for_search(text))):
+            if i % 2:  # split on a capturing group: the blocks are at odd positions
+                out.add(part)
+            else:
+                out.update(part)
+        return out
+
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one tokenizer per index, kept for the process's life
     def _tokens(self, text: str, hmm: bool) -> tuple[str, ...]:
         text = normalize_for_search(text)

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
+import numpy as np
+
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -307,26 +309,91 @@ def corpus_text(clauses) -> str:
     return "\n".join("\n".join([*c.section_path, c.heading or "", c.text]) for c in clauses)
 
 
+_HASH_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd: a window's hash is its code points in base B, mod 2^64
+_CHUNK_CHARS = 1 << 22  # text hashed a chunk at a time: a few arrays of 8 bytes a character
+_FILTER_BITS = 23  # a bitmap over the top bits of the candidates' hashes rules out most windows cheaply
+
+
+def _hashes(codes: np.ndarray, length: int) -> np.ndarray:
+    """The hash of every window of ``length`` code points (``codes``: uint64, one per character)."""
+    h = codes[: len(codes) - length + 1].copy()
+    for k in range(1, length):
+        h *= _HASH_BASE
+        h += codes[k : len(codes) - length + 1 + k]
+    return h
+
+
+def _bordered(c: str) -> bool:
+    """Whether two occurrences of ``c`` can overlap (a proper prefix is also a suffix: 哈哈, 一一…一)."""
+    return any(c[:k] == c[-k:] for k in range(1, len(c)))
+
+
 def occurrences(text: str, candidates: Iterable[str]) -> dict[str, int]:
     """How often each candidate of Chinese characters occurs in ``text`` (non-overlapping, as
-    ``str.count``), for those that occur: one pass over the text per candidate length, never a scan of
-    the text per candidate nor a set of all its substrings."""
-    by_len: dict[int, set[str]] = {}
+    ``str.count``), for those that occur, in order of first occurrence: the windows of each candidate
+    length are hashed with numpy and looked up among the candidates' hashes (every hit checked character
+    by character), never a scan of the text per candidate nor a Python step per character. Only the hits
+    of candidates whose occurrences can overlap each other (哈哈 in 哈哈哈) are walked in Python."""
+    by_len: dict[int, list[str]] = {}
+    seen: set[str] = set()
     for c in candidates:
-        if c and _ALL_CJK.fullmatch(c):
-            by_len.setdefault(len(c), set()).add(c)
-    counts: dict[str, int] = {}
-    last_end: dict[str, int] = {}
-    for m in _CJK_RUN.finditer(text):
-        run, start = m.group(), m.start()
-        n = len(run)
-        for length, cands in by_len.items():
-            for i in range(n - length + 1):
-                sub = run[i : i + length]
-                if sub in cands and start + i >= last_end.get(sub, 0):
-                    counts[sub] = counts.get(sub, 0) + 1
-                    last_end[sub] = start + i + length
-    return counts
+        if c and c not in seen and _ALL_CJK.fullmatch(c):
+            seen.add(c)
+            by_len.setdefault(len(c), []).append(c)
+    tables = {}
+    bitmap = np.zeros(1 << _FILTER_BITS, dtype=bool)  # one for every length: 8 MiB
+    for length, cands in by_len.items():
+        codes = np.array([[ord(ch) for ch in c] for c in cands], dtype=np.uint64)
+        h = _hashes(codes.reshape(-1), length)[::length]  # each candidate's own hash
+        order = np.argsort(h, kind="stable")
+        h, codes, cands = h[order], codes[order], [cands[i] for i in order.tolist()]
+        shared = np.zeros(len(h), dtype=bool)  # a hash two candidates share: resolved by their text
+        shared[1:] |= h[1:] == h[:-1]
+        shared[:-1] |= h[1:] == h[:-1]
+        walk = shared | np.fromiter((_bordered(c) for c in cands), dtype=bool, count=len(cands))
+        bitmap[h >> np.uint64(64 - _FILTER_BITS)] = True
+        tables[length] = (h, codes, cands, walk, set(cands))
+    found: dict[str, list[int]] = {}  # candidate → [count, first position, length] (counted by hash)
+    walked: dict[str, list[int]] = {}  # candidate → its hit positions, in order (counted by walking)
+    longest = max(by_len, default=0)
+    for s in range(0, len(text), _CHUNK_CHARS) if longest else ():
+        piece = text[s : s + _CHUNK_CHARS + longest - 1]
+        own = min(_CHUNK_CHARS, len(piece))  # windows starting in this chunk; the rest are the next one's
+        codes = np.frombuffer(piece.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        h = codes.copy()
+        for length in range(1, min(longest, len(codes)) + 1):
+            if length > 1:  # the hashes of windows one longer, from those of the shorter ones
+                h = h[:-1] * _HASH_BASE + codes[length - 1 :]
+            if length not in tables:
+                continue
+            th, tcodes, cands, walk, cset = tables[length]
+            hs = h[:own]
+            maybe = np.flatnonzero(bitmap[hs >> np.uint64(64 - _FILTER_BITS)])
+            at = np.minimum(np.searchsorted(th, hs[maybe]), len(th) - 1)
+            same = th[at] == hs[maybe]
+            hit, c = maybe[same], at[same]
+            ok = ~walk[c]
+            for k in range(length):  # a hash can collide: every character must match
+                ok &= codes[hit + k] == tcodes[c, k]
+            counted, cc = hit[ok], c[ok]
+            which, first, n = np.unique(cc, return_index=True, return_counts=True)  # hits are in text order
+            for i, at_first, k in zip(which.tolist(), counted[first].tolist(), n.tolist()):
+                row = found.get(cands[i])
+                if row is None:
+                    found[cands[i]] = [k, s + at_first, length]
+                else:
+                    row[0] += k
+            for i in hit[walk[c]].tolist():
+                sub = piece[i : i + length]
+                if sub in cset:
+                    walked.setdefault(sub, []).append(s + i)
+    for sub, positions in walked.items():
+        n, end = 0, 0
+        for pos in positions:
+            if pos >= end:
+                n, end = n + 1, pos + len(sub)
+        found[sub] = [n, positions[0], len(sub)]
+    return {c: row[0] for c, row in sorted(found.items(), key=lambda kv: (kv[1][1], kv[1][2]))}
 
 
 def translator_state(corpus_text: str, vocabulary: Iterable[str] | None, entries=None) -> dict:
