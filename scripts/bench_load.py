@@ -272,13 +272,17 @@ def server_env(mode: str, index_dir: Path, admin_key: str) -> dict[str, str]:
 class Server:
     """``qa serve`` in its own process group; ``stop()`` terminates it, then kills it after a timeout."""
 
-    def __init__(self, port: int, *, mode: str, log_path: Path, index_dir: Path, workdir: Path, workers: int = 1) -> None:
+    def __init__(
+        self, port: int, *, mode: str, log_path: Path, index_dir: Path, workdir: Path, workers: int = 1,
+        settings: dict[str, str] | None = None,
+    ) -> None:
+        """``settings``: further QA_* variables (e.g. QA_CORPUS_DIR for another corpus)."""
         self.port = port
         self.workers = workers
         self.base_url = f"http://{HOST}:{port}"
         self.admin_key = secrets.token_urlsafe(24)
         self.log_path = log_path
-        env = server_env(mode, index_dir, self.admin_key)
+        env = {**server_env(mode, index_dir, self.admin_key), **(settings or {})}
         self.command = [str(VENV_BIN / "qa"), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
         self._start(env, workdir)
 
@@ -333,7 +337,8 @@ class Server:
 class PeerServer(Server):
     """scripts/peer_service.py (plain FastAPI + jieba + rank_bm25) with uvicorn in its own process."""
 
-    def __init__(self, port: int, *, log_path: Path, workdir: Path) -> None:
+    def __init__(self, port: int, *, log_path: Path, workdir: Path, corpus: Path | None = None) -> None:
+        """``corpus``: its folder of *.txt documents (default: the seed documents)."""
         self.port = port
         self.workers = 1
         self.base_url = f"http://{HOST}:{port}"
@@ -341,6 +346,8 @@ class PeerServer(Server):
         self.log_path = log_path
         env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
         self.command = [sys.executable, str(REPO / "scripts" / "peer_service.py"), "--host", HOST, "--port", str(port)]
+        if corpus is not None:
+            self.command += ["--corpus", str(corpus)]
         self._start(env, workdir)
 
 
@@ -849,10 +856,11 @@ def cell(phases: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def measure(server: Server, endpoint_mix: float | str, connections: int, plan_n: int, seconds: float,
-                  questions: list[str], seed: int, *, warmup: int = 0, **event_kw) -> dict[str, Any]:
+                  questions: list[str], seed: int, *, warmup: int = 0, request_timeout: float = 30.0,
+                  **event_kw) -> dict[str, Any]:
     """One phase against ``server`` with ``connections`` keep-alive connections in one httpx pool.
     ``endpoint_mix``: "peer", or the share of /v1/search (1.0 = search only, 0.0 = ask only)."""
-    timeout = httpx.Timeout(30.0, pool=30.0)
+    timeout = httpx.Timeout(request_timeout, pool=request_timeout)
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=120)
     async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=timeout, trust_env=False) as client:
         def plan(n: int, s: int) -> Plan:

