@@ -72,3 +72,25 @@ def test_clause_tokens_from_passages_equal_cutting_every_clause(corpus, max_char
             if p.clause_id == q.clause_id and p.text[-1:].isalnum() and q.text[:1].isalnum()
         )
         assert split_inside > 0
+
+
+def test_two_builds_write_the_same_bytes_whatever_the_string_hash(tmp_path):
+    """Numbering follows the order tokens appear in, not a set's order (which follows the per-process string
+    hash): builds in processes with different hash seeds write identical files."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path; from policyqa.corpus import load_corpus; "
+        "from policyqa.index.store import build_index, save_index; "
+        "save_index(build_index(load_corpus()), Path(sys.argv[1]))"
+    )
+    files = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"seed-{seed}"
+        subprocess.run([sys.executable, "-c", script, str(out)], check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        files.append(json.loads((out / "current" / "manifest.json").read_text(encoding="utf-8"))["files"])
+    assert files[0] == files[1]
+    assert any(name.startswith("bm25-jieba/vocab") for name in files[0]) and "clause-tokens/vocab.json" in files[0]
