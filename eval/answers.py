@@ -79,7 +79,9 @@ def answer_metrics(rows: list[AnswerRow], answerer: Answerer, corpus: Corpus) ->
     exact, f1 = [], []
     for r in agency:
         top = next((c for c in r.answer.citations if c.clause.agencies), None)
-        exact.append(float(top is not None and list(top.clause.agencies) == list(r.question.gold_agencies)))
+        # each agency once, in printed order: a note that prints one twice lists it once (the clause record does)
+        gold = list(dict.fromkeys(r.question.gold_agencies))
+        exact.append(float(top is not None and list(top.clause.agencies) == gold))
         f1.append(_f1([a.name for a in r.answer.agencies], [canon(a) for a in r.question.gold_agencies]))
     out["agency_questions"] = len(agency)
     out["agency_top_clause_exact"] = mean(exact)

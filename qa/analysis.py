@@ -18,8 +18,16 @@ from policyqa.corpus.rules import normalize
 from policyqa.index.tokenize import JiebaTokenizer, Tokenizer, normalize_for_search, question_tokens
 
 from .agencies import Agency, AgencyDirectory
-from .intent import IntentModel, asks_what_agency_does
-from .scope import ABOUT_DOCUMENT_DATE, asked_kinds, doc_number_key, other_document, same_doc_number, titles_named
+from .intent import CUES, IntentModel, asks_what_agency_does
+from .scope import (
+    ABOUT_DOCUMENT_DATE,
+    asked_kinds,
+    doc_number_key,
+    documents_by_year_and_kind,
+    other_document,
+    same_doc_number,
+    titles_named,
+)
 from .translate import QueryTranslator, Translation, _stemmer, cedict_entries, content_words, is_english
 
 _HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -58,6 +66,11 @@ class AnalysedQuestion:
     lang: str  # "zh" | "en" (an English question has Latin words and no Chinese characters)
     tokens: tuple[str, ...]  # keyword-leg (jieba, corpus dictionary) tokens of the text
     english_words: tuple[str, ...]  # stemmed English content words (English questions)
+    # the same without the words that ask who is responsible (哪些部门牵头, which bureau is in charge of): a
+    # clause answers that with its printed agency list, a record field, not with those words, so the judge
+    # measures how well a clause covers the question on what the question is about
+    topic_tokens: tuple[str, ...]
+    topic_words: tuple[str, ...]
     intent: str  # agency | support | fact | general
     intent_scores: tuple[tuple[str, float], ...]
     translation: Translation | None  # the Chinese terms an English question is searched as (keyword legs)
@@ -99,6 +112,7 @@ class Analyser:
         self.intent_model = intent_model or IntentModel.load()
         docs = [d.document for d in corpus.documents]
         self._titles = [(d.doc_id, d.title) for d in docs]
+        self._issued = [(d.doc_id, d.title, d.issued) for d in docs]
         self._numbers = [(d.doc_id, k) for d in docs if d.doc_number and (k := doc_number_key(normalize(d.doc_number)))]
         self._text = analysis_text(corpus) if text is None else text
         self._places = PlaceNames(
@@ -115,6 +129,11 @@ class Analyser:
         translation = translator.translate(text) if translator and english else None
         tokens = tuple(question_tokens(self.tokenizer, text))  # bounded cost on long input (index/tokenize.py)
         words = tuple(content_words(text, _stemmer())) if english else ()
+        topic_tokens, topic_words = tokens, words
+        if CUES["agency"].search(text):
+            topic = CUES["agency"].sub("，", text)
+            topic_tokens = tuple(question_tokens(self.tokenizer, topic))
+            topic_words = tuple(content_words(topic, _stemmer())) if english else ()
         vector = None
         if encoder is not None and self.intent_model.uses_vector(encoder.model, encoder.dim) and text.strip():
             vector = encoder.encode(text)
@@ -125,6 +144,10 @@ class Analyser:
         named = [doc for doc, title in self._titles if any(t in title or title in t for t in titles) or title in text]
         if key := doc_number_key(text):
             named += [doc for doc, k in self._numbers if same_doc_number(key, k)]
+        # named by its year and kind ('the 2024 plan') only counts for a question about a document's dates
+        by_year = [] if named else documents_by_year_and_kind(text, self._issued)
+        about_date = bool(ABOUT_DOCUMENT_DATE.search(text)) or bool(named)
+        named = named or (by_year if about_date else [])
         places = self._places.foreign_en(text) if english else self._places.foreign(normalize_for_search(text), tokens)
         agencies = tuple(self.directory.find_in(text))
         return AnalysedQuestion(
@@ -133,6 +156,8 @@ class Analyser:
             lang="en" if english else "zh",
             tokens=tokens,
             english_words=words,
+            topic_tokens=topic_tokens,
+            topic_words=topic_words,
             intent=intent,
             intent_scores=scores,
             translation=translation,
@@ -144,7 +169,7 @@ class Analyser:
             other_documents=others,
             documents=tuple(dict.fromkeys(named)),
             asks=asks,
-            about_document_date=bool(ABOUT_DOCUMENT_DATE.search(text)) or bool(named),
+            about_document_date=about_date,
             reverse_agency=bool(agencies) and intent == "agency" and asks_what_agency_does(text),
         )
 

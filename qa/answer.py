@@ -19,7 +19,7 @@ from .search import Searcher
 from .translate import Translation
 
 # a question about a document's validity rather than a day: 还有效吗, 有效期, in force, expire
-_VALIDITY = re.compile(r"有效|失效|到期|废止|\bin force\b|\bvalid\b|\bexpir", re.I)
+_VALIDITY = re.compile(r"有效|失效|到期|废止|施行|生效|\bin force\b|\bvalid\b|\bexpir|\btakes? effect\b|\buntil when\b", re.I)
 
 __all__ = ["Answer", "AnswerConfig", "Answerer", "AgencyEvidence", "Citation", "Refusal", "REFUSALS"]
 
@@ -63,6 +63,10 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "announcements do.",
         "文件提到了相关内容（见下方最接近的条款），但没有写明具体时间，请以主办或主管部门的公告为准。",
     ),
+    "validity_not_stated": (
+        "《{detail}》 prints no period of validity, effective date or expiry date; what its record says is below.",
+        "《{detail}》没有写明施行日期、有效期或失效日期；文件本身的信息如下。",
+    ),
     "figure_not_stated": (
         "The documents mention this (the closest clauses are below) but do not give the figure asked for.",
         "文件提到了相关内容（见下方最接近的条款），但没有给出所问的具体数字。",
@@ -76,6 +80,10 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "The documents mention this (the closest clauses are below) but print no phone number, address or web "
         "address; the Shanghai 12345 citizen hotline can direct you.",
         "文件提到了相关内容（见下方最接近的条款），但没有写明联系电话、地址或网址，可拨打12345市民服务热线咨询。",
+    ),
+    "names_not_stated": (
+        "The documents mention this (the closest clauses are below) but do not name the organisations asked for.",
+        "文件提到了相关内容（见下方最接近的条款），但没有列出所问的具体单位名单。",
     ),
     "agency_not_stated": (
         "The closest clauses (below) deal with this but name no responsible agency.",
@@ -192,7 +200,7 @@ class Answerer:
 
         if english and result.mode == "lexical" and not tr:
             return refuse(Refusal("language"))
-        verdict = self.judge.judge(q, hits, result.dense_gap)
+        verdict = self.judge.judge(q, hits, result.dense_gap, result.confirmed_share)
         if not verdict.answerable:
             return refuse(Refusal(verdict.refusal_kind or "no_match", verdict.refusal_detail), verdict)
 
@@ -240,6 +248,14 @@ class Answerer:
         clause = own[0].clause if own else next(c for c in self.corpus.clauses if c.doc_id == doc.doc_id)
         cite = self.cite(clause, q.keyword_text, as_of, own[0].score if own else None)
         text = document_facts(doc, cite.status, cite.citation, q.english)
+        if _VALIDITY.search(q.text) and not (doc.valid_from or doc.valid_until or doc.plan_period):
+            # asked whether it is in force or until when, of a document that prints no period of validity:
+            # its record has nothing to answer with but its signing date, which is not what was asked
+            reason = Refusal("validity_not_stated", doc.title)
+            return Answer(
+                q.raw, result.mode, q.intent, False, "", f"{reason.message(q.english)} {text}", (), (), (cite,),
+                notice=result.notice, translation=q.translation, refusal=reason, confidence=0.0, question=q,
+            )
         return Answer(
             query=q.raw, mode=result.mode, intent=q.intent, answerable=True, answer=text, message="", agencies=(),
             citations=(cite,), notice=result.notice, translation=q.translation, confidence=1.0, question=q,

@@ -22,12 +22,17 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # the model, never a decision on their own when the model is present.
 CUES = {
     "agency": re.compile(
-        r"哪(?:个|些|几个|几家|家)(?:部门|单位|机构|局|委|办)|什么部门|谁负责|谁来|谁管|由谁|是谁|归哪|找谁|找哪|牵头|"
+        # a department word may carry a modifier that says whose (哪些政府部门, 哪个市级单位)
+        r"(?:哪(?:个|些|几个|几家|家)|什么)(?:政府|市级|市里的?|相关|主管|职能|具体)?(?:部门|单位|机构|局|委|办)|"
+        r"谁负责|谁来|谁管|由谁|是谁|归哪|找谁|找哪|牵头|"
         # who does it, asked with a verb of running a matter (哪家在管, 谁在抓), or as a choice (教委负责还是外办)
         r"(?:谁|哪家)(?:在|来)?(?:管|抓|推|主管|负责|牵头)|负责还是|还是.{1,8}负责|"
         r"责任单位|主管部门|负责部门|负责哪些|管哪些|管什么|职责|"
-        r"\bwhich (?:agency|agencies|department|departments|bureau|bureaus|body|bodies|office|offices|authority|authorities)\b|"
-        r"\bwho (?:is|are) (?:responsible|in charge)|\bwho (?:handles|leads|runs|oversees|manages)\b|\bresponsible for\b|\bin charge of\b",
+        # up to two words between which and the department word (which government bodies, which city agencies)
+        r"\bwhich (?:[a-z-]+ ){0,2}(?:agency|agencies|department|departments|bureau|bureaus|body|bodies|office|offices|authority|authorities)\b|"
+        r"\bwho (?:is|are) (?:responsible|in charge)|"
+        r"\bwho (?:handles|leads|runs|oversees|manages|decides|approves|regulates|supervises|administers|coordinates)\b|"
+        r"\bresponsible for\b|\bin charge of\b",
         re.I,
     ),
     "figure": re.compile(

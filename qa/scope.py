@@ -23,7 +23,7 @@ from .intent import CUES
 # for a sum, 收费 or 费用 alone names a topic and asks for nothing.
 
 ASKS_PATH = Path(__file__).resolve().parent / "data" / "asks.toml"
-KINDS = ("amount", "share", "count", "date", "procedure", "contact")  # the order missing kinds are reported in
+KINDS = ("amount", "share", "count", "date", "procedure", "contact", "names")  # the order missing kinds are reported in
 # "agency" (who is responsible) is asked in the words of intent.CUES["agency"] and stated by a clause's printed
 # agency list, a record field, so the judge checks it on the clauses themselves (`qa/judge.py`).
 
@@ -65,12 +65,19 @@ def _without_indefinite_ji(text: str) -> str:
     return "，".join(out)
 
 
+# English contractions are grammar: "what's the website" asks as "what is the website" does
+_CONTRACTION = re.compile(r"\b(what|who|where|when|how|which|it|there|that)['’]s\b", re.I)
+
+
 def asked_kinds(text: str) -> frozenset[str]:
-    """The kinds of information a question asks for: amount, share, count, date, procedure, contact, agency."""
+    """The kinds of information a question asks for: amount, share, count, date, procedure, contact, names,
+    agency."""
     plain = _without_indefinite_ji(text) if "几" in text else text
+    plain = _CONTRACTION.sub(r"\1 is", plain)
     kinds = {k for k, rx in ASKS.items() if rx.search(plain)}
     if CUES["agency"].search(text):
         kinds.add("agency")
+        kinds.discard("names")  # 名录是哪个单位负责: the question word asks who, the list is the topic
     if kinds & {"share", "amount"}:
         kinds.discard("count")  # 占比多少, 补贴多少: the 多少 asks for the share or the sum
     return frozenset(kinds)
@@ -134,6 +141,60 @@ def doc_number_key(text: str) -> tuple[str, str, str] | None:
 
 def same_doc_number(asked: tuple[str, str, str], printed: tuple[str, str, str]) -> bool:
     return asked[1:] == printed[1:] and asked[0].endswith(printed[0])
+
+
+# What kind of document a title names, and the English words for it: people name a document by its year and
+# kind ("the 2026 implementation opinions", 2024年的实施方案, "the December 2025 measures") as often as by title.
+DOC_KINDS = {
+    "意见": ("opinion", "opinions"),
+    "措施": ("measure", "measures"),
+    "方案": ("plan", "programme", "program", "scheme"),
+    "规划": ("plan", "five-year plan"),
+    "办法": ("measures", "rules"),
+    "通知": ("notice", "circular"),
+}
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_YEAR_MONTH = re.compile(r"((?:19|20)[0-9]{2})\s*年\s*([0-9]{1,2})\s*月|((?:19|20)[0-9]{2})")
+_EN_MONTH_YEAR = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+((?:19|20)[0-9]{2})\b", re.I)
+
+
+def title_kinds(title: str) -> set[str]:
+    """The kinds a document's title names (实施意见 → 意见); the last one is what the document is."""
+    found = [(title.rfind(k), k) for k in DOC_KINDS if k in title]
+    return {max(found)[1]} if found else set()
+
+
+def _asked_kinds_of_document(text: str) -> set[str]:
+    low = text.lower()
+    return {k for k, words in DOC_KINDS.items() if k in text or any(re.search(rf"\b{w}\b", low) for w in words)}
+
+
+def documents_by_year_and_kind(text: str, docs: list[tuple[str, str, "object"]]) -> list[str]:
+    """The one document whose signing year (and month, when the question names one) and kind the question
+    names; none when it names no year or kind, or when several documents fit. ``docs``: (doc_id, title,
+    issued date or None)."""
+    kinds = _asked_kinds_of_document(text)
+    if not kinds:
+        return []
+    wanted: list[tuple[int, int | None]] = []
+    dated = []  # a year that comes with its month is not also read as the year alone
+    for m in _EN_MONTH_YEAR.finditer(text):
+        wanted.append((int(m.group(2)), _MONTHS.index(m.group(1).lower()) + 1))
+        dated.append(m.span(2))
+    for m in _YEAR_MONTH.finditer(text):
+        if m.group(1):
+            wanted.append((int(m.group(1)), int(m.group(2))))
+        elif m.span(3) not in dated:
+            wanted.append((int(m.group(3)), None))
+    if not wanted:
+        return []
+    fits = [
+        doc for doc, title, issued in docs
+        if issued is not None and title_kinds(title) & kinds
+        and any(issued.year == y and (mo is None or issued.month == mo) for y, mo in wanted)
+    ]
+    return fits if len(fits) == 1 else []
 
 
 def _similar(a: str, b: str) -> bool:

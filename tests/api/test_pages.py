@@ -92,3 +92,15 @@ def test_clause_page_links_the_official_publication(client, monkeypatch):
     monkeypatch.setattr(QAService, "official_url", lambda self, doc_id: "https://www.example.gov.cn/a.html")
     html = client.get("/clauses/hfbf2025-5:2.3.6").text
     assert 'href="https://www.example.gov.cn/a.html"' in html and 'data-qa="official"' in html
+
+
+def test_the_staff_page_explains_every_refusal_kind():
+    """A refusal kind the API can send must have plain words on the staff page (else it shows a bare code)."""
+    import pathlib
+    import re
+
+    from policyqa.qa.answer import REFUSALS
+
+    js = (pathlib.Path(__file__).resolve().parents[2] / "api" / "static" / "staff.js").read_text(encoding="utf-8")
+    labels = set(re.findall(r"^\s+(\w+): '", js.split("REFUSAL_LABELS")[1].split("};")[0], re.M))
+    assert set(REFUSALS) <= labels, sorted(set(REFUSALS) - labels)

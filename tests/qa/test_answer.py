@@ -288,3 +288,34 @@ def test_a_document_s_dates_come_from_its_record(answerer, searcher, q):
     ans = answerer.ask(searcher, q, as_of=TODAY)
     assert ans.answerable and ans.citations[0].clause.doc_id == "hfbf2025-5"
     assert ("2028" in ans.answer) and ("沪府办发〔2025〕5号" in ans.answer)
+
+
+@pytest.mark.parametrize(
+    "q,asking,topic",
+    [
+        ("想在夜市开店，特色美食街区是哪些政府部门牵头？", {"部门", "牵头"}, {"夜市", "美食"}),
+        ("邮轮奖励谁管", {"管"}, {"邮轮", "奖励"}),
+    ],
+)
+def test_the_words_asking_who_is_responsible_are_not_the_topic(answerer, searcher, q, asking, topic):
+    """A clause answers 'who is responsible' with its printed agency list, not with the words 部门 or 牵头, so the
+    judge's coverage reads the question without them; search still reads every token."""
+    aq = answerer.analyse(searcher, q)
+    assert aq.intent == "agency"
+    assert asking <= set(aq.tokens) and not asking & set(aq.topic_tokens)
+    assert topic <= set(aq.topic_tokens)
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Which government bodies are in charge of chef studios?",
+        "Which city agencies handle cruise tourism?",
+        "Who decides on the cap on concert tickets?",
+        "这事找哪个市级部门？",
+    ],
+)
+def test_who_is_responsible_asked_with_a_modifier_or_a_verb_of_deciding(q):
+    from policyqa.qa.intent import CUES
+
+    assert CUES["agency"].search(q)

@@ -122,3 +122,46 @@ def test_who_asked_with_a_verb_of_running_or_as_a_choice():
     assert asked_kinds("这事谁在抓") == {"agency"}
     assert asked_kinds("是教委负责还是外办？") == {"agency"}
     assert "agency" not in asked_kinds("哪家银行利率低")
+
+
+def test_english_asks_read_through_contractions_rates_and_where_to():
+    assert asked_kinds("What's the website to apply to the culture fund?") == {"contact"}
+    assert asked_kinds("What is the reward per cruise call?") == {"amount"}
+    assert asked_kinds("What are the subsidy amounts under the elderly care measures?") == {"amount"}
+    assert asked_kinds("Where do I report construction noise at night?") == {"procedure"}
+    assert asked_kinds("What criteria must a restaurant meet to be certified green?") == {"procedure"}
+    assert asked_kinds("在哪里下载人才目录？") == {"contact"}
+    # a support question names no kind of detail
+    assert asked_kinds("What support is there for small companies?") == frozenset()
+
+
+def test_named_organisations_are_asked_for_only_with_a_question_word():
+    assert asked_kinds("Which firms were picked for the overseas investment pilot?") == {"names"}
+    assert asked_kinds("Which companies are currently on the no-disturbance list?") == {"names"}
+    assert asked_kinds("国际医疗旅游试点具体是哪几家医院?") == {"names"}
+    assert asked_kinds("示范区有名单吗") == {"names"}
+    # who may apply is a condition, not a list of names; a list as a topic asks nothing of it
+    assert asked_kinds("Which companies can apply for the subsidy?") == frozenset()
+    assert "names" not in asked_kinds("重点商标保护名录是哪个单位负责？")
+    # answered only by a clause that prints names of organisations
+    assert missing_kinds(frozenset({"names"}), ["支持保险机构开展一码通赔服务。"]) == ["names"]
+    assert missing_kinds(frozenset({"names"}), ["首批试点为瑞金医院、华山医院和中山医院。"]) == []
+
+
+def test_a_document_named_by_its_year_and_kind():
+    import datetime as dt
+
+    from policyqa.qa.scope import documents_by_year_and_kind
+
+    docs = [
+        ("a", "关于进一步扩大服务消费的若干措施", dt.date(2025, 12, 25)),
+        ("b", "促进服务业创新发展若干措施", dt.date(2025, 3, 12)),
+        ("c", "促进服务消费提质扩容的实施方案", dt.date(2024, 3, 1)),
+        ("d", "关于推进服务业扩能提质的实施意见", dt.date(2026, 5, 25)),
+    ]
+    assert documents_by_year_and_kind("When do the December 2025 measures expire?", docs) == ["a"]
+    assert documents_by_year_and_kind("Is the 2024 plan still valid?", docs) == ["c"]
+    assert documents_by_year_and_kind("2026年的实施意见有效期到什么时候", docs) == ["d"]
+    # two 2025 measures: the year alone does not say which; no kind word: no document
+    assert documents_by_year_and_kind("Are the 2025 measures still in force?", docs) == []
+    assert documents_by_year_and_kind("What happened in 2024?", docs) == []
