@@ -41,7 +41,7 @@ STATES["year"] = re.compile(r"(?:19|20)[0-9]{2}\s*年|十[一二三四五六七�
 # A date question about a document itself (issued, in force, expiring): every citation carries the
 # document's dates, so such a question is answered from the document record, not from a clause.
 ABOUT_DOCUMENT_DATE = re.compile(
-    r"发布|印发|发的|出台|施行|实施|生效|有效期|失效|到期|文号"
+    r"发布|印发|发的|出台|施行|实施|开始执行|生效|有效期|失效|到期|文号"
     r"|\btake effect|\bin force\b|\bissued\b|\bpublished\b|\bvalid\b|\bexpire",
     re.I,
 )
@@ -195,6 +195,25 @@ def documents_by_year_and_kind(text: str, docs: list[tuple[str, str, "object"]])
         and any(issued.year == y and (mo is None or issued.month == mo) for y, mo in wanted)
     ]
     return fits if len(fits) == 1 else []
+
+
+def documents_by_title_part(text: str, titles: list[tuple[str, str]], min_chars: int = 6) -> list[str]:
+    """The one document a question names by a distinctive part of its title and its kind (服务业创新发展那份
+    若干措施): the longest run of characters shared with a title, at least ``min_chars`` long and in no other
+    title, with the title's kind word in the question."""
+    kinds = _asked_kinds_of_document(text)
+    fits = []
+    for doc, title in titles:
+        if not (title_kinds(title) & kinds):
+            continue
+        m = SequenceMatcher(None, text, title, autojunk=False).find_longest_match(0, len(text), 0, len(title))
+        part = title[m.b : m.b + m.size]
+        if m.size >= min_chars and _HAS_CJK_RUN.fullmatch(part) and not any(part in t for d, t in titles if d != doc):
+            fits.append(doc)
+    return fits if len(fits) == 1 else []
+
+
+_HAS_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def _similar(a: str, b: str) -> bool:

@@ -39,7 +39,8 @@ def test_question_set_is_well_formed(corpus):
     assert sum(q.type == "unanswerable" for q in qs) >= 15
     multi = [q for q in qs if q.type == "multi"]
     assert multi and all(len({corpus.clause(c).doc_id for c in q.gold}) >= 2 for q in multi if not _folded_blind(q))
-    assert all(len(q.gold) >= 2 for q in multi)
+    # a folded blind question's two quotes may fall in one clause of ours (f141: one clause, two sentences)
+    assert all(len(q.gold) >= (1 if _folded_blind(q) else 2) for q in multi)
 
 
 def test_questions_do_not_copy_clause_wording(corpus):

@@ -319,3 +319,20 @@ def test_who_is_responsible_asked_with_a_modifier_or_a_verb_of_deciding(q):
     from policyqa.qa.intent import CUES
 
     assert CUES["agency"].search(q)
+
+
+def test_another_document_is_not_taken_for_one_of_these_by_a_shared_part_of_its_title(answerer, searcher):
+    """国务院's 意见 shares most of its title with the city's 实施意见: it is another document, refused as such."""
+    q = answerer.analyse(searcher, "国务院《关于推进服务业扩能提质的意见》是哪天印发的？")
+    assert q.other_documents and not q.documents
+    ans = answerer.ask(searcher, "国务院《关于推进服务业扩能提质的意见》是哪天印发的？", as_of=TODAY)
+    assert not ans.answerable and ans.refusal.kind == "other_document"
+
+
+def test_validity_asked_of_a_document_that_prints_none_is_not_invented(answerer, searcher):
+    ans = answerer.ask(searcher, "When do the December 2025 service consumption measures expire?", as_of=TODAY)
+    assert not ans.answerable and ans.refusal.kind == "validity_not_stated"
+    assert ans.closest and ans.closest[0].clause.doc_id == "sw2025-1225" and "2025-12-25" in ans.message
+    # one that prints its validity is answered from its record
+    ok = answerer.ask(searcher, "服务业创新发展那份若干措施哪天开始执行，有效期到哪天?", as_of=TODAY)
+    assert ok.answerable and "2028" in ok.answer

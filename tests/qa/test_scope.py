@@ -165,3 +165,24 @@ def test_a_document_named_by_its_year_and_kind():
     # two 2025 measures: the year alone does not say which; no kind word: no document
     assert documents_by_year_and_kind("Are the 2025 measures still in force?", docs) == []
     assert documents_by_year_and_kind("What happened in 2024?", docs) == []
+
+
+def test_a_document_named_by_a_distinctive_part_of_its_title():
+    from policyqa.qa.scope import documents_by_title_part
+
+    titles = [("a", "上海市促进服务业创新发展若干措施"), ("b", "本市促进服务消费提质扩容的实施方案"), ("c", "关于进一步扩大上海服务消费的若干措施")]
+    assert documents_by_title_part("服务业创新发展那份若干措施哪天开始执行？", titles) == ["a"]
+    assert documents_by_title_part("服务消费提质扩容那个方案什么时候印发的", titles) == ["b"]
+    # a part shared by two titles, or no kind word, names none
+    assert documents_by_title_part("促进服务的若干措施哪天发的", titles) == []
+    assert documents_by_title_part("服务业创新发展有什么新政策", titles) == []
+
+
+def test_more_english_and_mixed_asks():
+    assert asked_kinds("What's the per-apprentice subsidy?") == {"amount"}
+    assert asked_kinds("市民夜校怎么报名,fee多少?") == {"amount", "procedure"}
+    assert asked_kinds("先导产业母基金规模有多大?") == {"amount"}
+    assert asked_kinds("Where do I apply for the vouchers? Is there a website?") == {"contact", "procedure"}
+    assert asked_kinds("How do I take part in the plate auction?") == {"procedure"}
+    # a standard named is not a standard stated
+    assert missing_kinds(frozenset({"procedure"}), ["完善人才目录和认定标准。"]) == ["procedure"]
