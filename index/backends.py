@@ -195,13 +195,16 @@ class KeywordBackend:
         keep = set(order[np.argsort(postings, kind="stable")[:MAX_QUERY_TERMS]].tolist())
         return [t for t in ids if t in keep]
 
-    def _scores(self, ids: list[int]) -> np.ndarray:
+    def _scores(self, ids: list[int], mask: np.ndarray | None = None) -> np.ndarray:
         """Every passage's BM25 score for these term ids: bm25s's sum of precomputed per-(term, passage)
         scores, in one ``np.add.at`` over the terms' postings laid end to end instead of one call per term
-        (the same float32 additions in the same order, so the same scores)."""
+        (the same float32 additions in the same order, so the same scores). With ``mask``, only the postings
+        of allowed passages are added (the others score 0): ``np.add.at`` is the costly step, and a filter
+        to one document or one agency leaves a small share of the postings."""
         bm25 = self._bm25
         if getattr(bm25, "nonoccurrence_array", None) is not None:  # BM25L/BM25+: bm25s adds a term constant
-            return np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
+            scores = np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
+            return scores if mask is None else np.where(mask, scores, np.float32(0))
         table = bm25.scores
         terms = np.asarray(ids, dtype=np.int64)
         starts, ends = table["indptr"][terms], table["indptr"][terms + 1]
@@ -210,17 +213,46 @@ class KeywordBackend:
         offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
         at = offsets + np.arange(int(lengths.sum()))
         scores = np.zeros(table["num_docs"], dtype=np.dtype(bm25.dtype))
-        np.add.at(scores, table["indices"][at], table["data"][at])
+        passages, values = table["indices"][at], table["data"][at]
+        if mask is not None:
+            keep = mask[passages]
+            passages, values = passages[keep], values[keep]
+        np.add.at(scores, passages, values)
+        return scores.astype(np.float32, copy=False)
+
+    def _scores_in_range(self, ids: list[int], lo: int, hi: int) -> np.ndarray:
+        """The BM25 scores of passages lo … hi − 1 only: each term's postings are sorted by passage, so the
+        ones inside the range are found by binary search and nothing outside it is read — a filter to one
+        document (its passages are contiguous) costs its own postings, not the corpus's. The same float32
+        additions in the same order as `_scores`, so the same scores."""
+        table = self._bm25.scores
+        indptr, indices = table["indptr"], table["indices"]
+        firsts, lasts = [], []
+        for t in ids:
+            s, e = int(indptr[t]), int(indptr[t + 1])
+            postings = indices[s:e]
+            firsts.append(s + int(np.searchsorted(postings, lo)))
+            lasts.append(s + int(np.searchsorted(postings, hi)))
+        starts, lengths = np.asarray(firsts, dtype=np.int64), np.asarray(lasts, dtype=np.int64) - np.asarray(firsts, dtype=np.int64)
+        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        at = offsets + np.arange(int(lengths.sum()))
+        scores = np.zeros(hi - lo, dtype=np.dtype(self._bm25.dtype))
+        np.add.at(scores, indices[at] - lo, table["data"][at])
         return scores.astype(np.float32, copy=False)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         ids = self.query_ids(query) if self._size else []
         if not ids:
             return _top_k(np.zeros(0, dtype=np.float32), 0)
-        scores = self._scores(ids)
-        if mask is not None:
-            scores = np.where(mask, scores, np.float32(0))
-        return _top_k(scores, k)
+        if mask is not None and getattr(self._bm25, "nonoccurrence_array", None) is None:
+            allowed = np.flatnonzero(mask)
+            if len(allowed) and allowed[-1] - allowed[0] + 1 == len(allowed):  # one run: a document's passages
+                lo = int(allowed[0])
+                idx, scores = _top_k(self._scores_in_range(ids, lo, int(allowed[-1]) + 1), k)
+                return idx + lo, scores
+            if not len(allowed):
+                return _top_k(np.zeros(0, dtype=np.float32), 0)
+        return _top_k(self._scores(ids, mask), k)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

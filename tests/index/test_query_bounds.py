@@ -27,9 +27,9 @@ def scored_ids(backend, monkeypatch, query: str) -> list[int]:
     seen: list[list[int]] = []
     real = backend._scores
 
-    def spy(ids):
+    def spy(ids, mask=None):
         seen.append(list(ids))
-        return real(ids)
+        return real(ids, mask)
 
     monkeypatch.setattr(backend, "_scores", spy)
     backend.search(query, 10)
@@ -111,6 +111,39 @@ def test_scores_are_bm25s_own(legs):
         assert len(ids) > 3
         expected = np.asarray(backend._bm25.get_scores_from_ids(ids), dtype=np.float32)
         assert np.array_equal(backend._scores(ids), expected)
+
+
+def test_a_filter_adds_only_the_allowed_postings_and_scores_them_as_before(legs):
+    """A filtered search adds only the postings of allowed passages: their scores are exactly the unfiltered
+    ones (the same additions in the same order), every other passage scores 0, and the search ranks the same."""
+    rng = np.random.default_rng(3)
+    for backend in legs.values():
+        ids = backend.query_ids("哪个部门负责社区养老上门服务，服务业服务补贴多少？")
+        full = backend._scores(ids)
+        for share in (0.02, 0.3):
+            mask = rng.random(len(full)) < share
+            assert np.array_equal(backend._scores(ids, mask), np.where(mask, full, np.float32(0)))
+            idx, scores = backend.search("社区养老上门服务补贴", 10, mask)
+            assert mask[idx].all()
+            ref = np.where(mask, backend._scores(backend.query_ids("社区养老上门服务补贴")), np.float32(0))
+            assert np.array_equal(scores, np.sort(ref[ref > 0])[::-1][: len(scores)])
+
+
+def test_a_filter_to_one_run_of_passages_reads_only_its_postings_and_ranks_the_same(legs):
+    """A document's passages are one run: the filtered search scores only that range (binary search in each
+    term's sorted postings) and returns what masking the full scores returns."""
+    for backend in legs.values():
+        n = len(backend._scores(backend.query_ids("社区养老")))
+        for lo, hi in ((0, n // 3), (n // 3, n // 2), (n - 40, n)):
+            mask = np.zeros(n, dtype=bool)
+            mask[lo:hi] = True
+            for q in ("社区养老上门服务补贴", "跨境电商海外仓", "算力券"):
+                ids = backend.query_ids(q)
+                full = np.where(mask, backend._scores(ids), np.float32(0))
+                assert np.array_equal(backend._scores_in_range(ids, lo, hi), full[lo:hi])
+                idx, scores = backend.search(q, 10, mask)
+                assert ((idx >= lo) & (idx < hi)).all()
+                assert np.array_equal(scores, np.sort(full[full > 0])[::-1][: len(scores)])
 
 
 def test_fusion_is_reciprocal_rank_fusion_over_each_legs_clauses(corpus, lexical_bundle):
