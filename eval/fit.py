@@ -168,8 +168,7 @@ def fit_judge(rows: list[tuple[dict, bool, bool]], names: tuple[str, ...]) -> tu
 
 # Candidate evidence compared out of fold on dev by `--compare` (the features each model keeps are chosen from
 # this table on dev, and recorded in qa/judge.py's FEATURES_*).
-CANDIDATES = ("missing_sent", "asks", "numbers_missing", "agree", "margin", "rare_missing", "missing1", "year_missing",
-              "en_confirmed")
+CANDIDATES = ("missing_sent", "asks", "numbers_missing", "agree", "margin", "rare_missing", "missing1", "year_missing")
 
 
 def compare(rows: list[tuple[dict, bool, bool]], base: tuple[str, ...], label: str) -> None:
@@ -234,9 +233,9 @@ def main(argv: list[str] | None = None) -> None:
             result = searcher.search(aq, top_k=10, mode=mode)
             hits = list(result.hits)
             forced = bool(aq.places or aq.other_documents or not hits)
-            x, _ = judge.evidence(aq, hits, result.dense_gap, result.confirmed_share) if hits else ({f: 0.0 for f in (*FEATURES_DENSE, *CANDIDATES)}, ())
+            x, _ = judge.evidence(aq, hits, result.dense_gap) if hits else ({f: 0.0 for f in (*FEATURES_DENSE, *CANDIDATES)}, ())
             if mode == "lexical":
-                x = {f: v for f, v in x.items() if f not in ("dense1", "dense3", "sent1", "sent3", "dgap", "en_dgap", "en_confirmed")}
+                x = {f: v for f, v in x.items() if f not in ("dense1", "dense3", "sent1", "sent3", "dgap", "en_dgap")}
             rows.append((x, q.answerable, forced))
         return rows
 

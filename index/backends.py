@@ -50,6 +50,13 @@ def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 MAX_QUERY_TERMS = 64
 
 
+def _runs(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The positions start_i, start_i + 1, …, end_i − 1 of each run i, laid end to end in order."""
+    lengths = ends - starts
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return offsets + np.arange(int(lengths.sum()))
+
+
 class TokenTable:
     """Each text's tokens as numbers into one vocabulary, numbered in order of first appearance (CSR: text
     i owns ``ids[indptr[i]:indptr[i + 1]]``). Four bytes a token where a tuple of strings costs about 90 (a
@@ -207,11 +214,7 @@ class KeywordBackend:
             return scores if mask is None else np.where(mask, scores, np.float32(0))
         table = bm25.scores
         terms = np.asarray(ids, dtype=np.int64)
-        starts, ends = table["indptr"][terms], table["indptr"][terms + 1]
-        lengths = ends - starts
-        # positions start_i, start_i + 1, …, end_i − 1 of each term i, in query order
-        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-        at = offsets + np.arange(int(lengths.sum()))
+        at = _runs(table["indptr"][terms], table["indptr"][terms + 1])
         scores = np.zeros(table["num_docs"], dtype=np.dtype(bm25.dtype))
         passages, values = table["indices"][at], table["data"][at]
         if mask is not None:
@@ -233,9 +236,7 @@ class KeywordBackend:
             postings = indices[s:e]
             firsts.append(s + int(np.searchsorted(postings, lo)))
             lasts.append(s + int(np.searchsorted(postings, hi)))
-        starts, lengths = np.asarray(firsts, dtype=np.int64), np.asarray(lasts, dtype=np.int64) - np.asarray(firsts, dtype=np.int64)
-        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-        at = offsets + np.arange(int(lengths.sum()))
+        at = _runs(np.asarray(firsts, dtype=np.int64), np.asarray(lasts, dtype=np.int64))
         scores = np.zeros(hi - lo, dtype=np.dtype(self._bm25.dtype))
         np.add.at(scores, indices[at] - lo, table["data"][at])
         return scores.astype(np.float32, copy=False)

@@ -145,13 +145,12 @@ class Analyser:
         named = [doc for doc, title in self._titles if any(t in title or title in t for t in titles) or title in text]
         if key := doc_number_key(text):
             named += [doc for doc, k in self._numbers if same_doc_number(key, k)]
-        # named by its year and kind ('the 2024 plan') or a distinctive part of its title only counts for a question about a document's dates
-        # never when it names another 《document》: 国务院《关于推进服务业扩能提质的意见》 is not the city's 实施意见
-        by_year = [] if named or others else (
-            documents_by_year_and_kind(text, self._issued) or documents_by_title_part(text, self._titles)
-        )
         about_date = bool(ABOUT_DOCUMENT_DATE.search(text)) or bool(named)
-        named = named or (by_year if about_date else [])
+        # named by its year and kind ('the 2024 plan') or a distinctive part of its title: looked for only in a
+        # question about a document's dates, and never when it names another 《document》 (国务院《关于推进服务业
+        # 扩能提质的意见》 is not the city's 实施意见)
+        if about_date and not named and not others:
+            named = documents_by_year_and_kind(text, self._issued) or documents_by_title_part(text, self._titles)
         places = self._places.foreign_en(text) if english else self._places.foreign(normalize_for_search(text), tokens)
         agencies = tuple(self.directory.find_in(text))
         return AnalysedQuestion(

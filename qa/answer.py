@@ -200,7 +200,7 @@ class Answerer:
 
         if english and result.mode == "lexical" and not tr:
             return refuse(Refusal("language"))
-        verdict = self.judge.judge(q, hits, result.dense_gap, result.confirmed_share)
+        verdict = self.judge.judge(q, hits, result.dense_gap)
         if not verdict.answerable:
             return refuse(Refusal(verdict.refusal_kind or "no_match", verdict.refusal_detail), verdict)
 

@@ -45,8 +45,8 @@ _YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 # `numbers_missing` (numbers the question names that no best clause prints), and for each model the other's
 # extra: `year_missing` (a figure asked for a named year no best clause prints: lexical 0.707 → 0.736, hybrid
 # +1 question) and `missing1` (the asked kind not printed by the best clause itself: hybrid 0.736 → 0.757,
-# lexical −1 question); `en_confirmed` (an English question's topic words whose renderings the dense leg's best
-# clauses print: hybrid English 0.523 → 0.500 with batch 7 in dev, so left out).
+# lexical −1 question). Tried and removed: the share of an English question's topic words whose renderings the
+# dense leg's best clauses print (hybrid English 0.523 → 0.500 out of fold with batch 7 in dev).
 _BASE = ("cov1", "cov3", "unknown", "missing", "english", "matched1", "matched3")
 FEATURES_LEXICAL = (*_BASE, "year_missing")
 # `dgap`: the dense leg's best passage above the mean of its top 60 (a peaked ranking: the question is about
@@ -238,9 +238,9 @@ class Judge:
         return got / self._idf_unknown, (max(missing) / self._idf_unknown if missing else 0.0)
 
     def evidence(
-        self, q: AnalysedQuestion, hits: list[Hit], dense_gap: float | None = None, confirmed_share: float | None = None
+        self, q: AnalysedQuestion, hits: list[Hit], dense_gap: float | None = None
     ) -> tuple[dict[str, float], tuple[str, ...]]:
-        """``dense_gap``, ``confirmed_share``: those of the `SearchResult` that found ``hits``."""
+        """``dense_gap``: `SearchResult.dense_gap` of the search that found ``hits``."""
         top = hits[:3]
         covs = [self.coverage(q, h.clause.clause_id, h.clause.text) for h in top]
         m1, miss1 = self.matched(q, [hits[0].clause.clause_id])
@@ -301,22 +301,18 @@ class Judge:
             if dense_gap is not None:
                 x["dgap"] = float(dense_gap)
                 x["en_dgap"] = float(dense_gap) * float(q.english)
-            # Chinese questions: 1 (their words are read as they are); English: the share confirmed
-            x["en_confirmed"] = float(confirmed_share) if confirmed_share is not None and q.english else 1.0
         return x, missing
 
     # --- the decision -----------------------------------------------------------------------------
 
-    def judge(
-        self, q: AnalysedQuestion, hits: list[Hit], dense_gap: float | None = None, confirmed_share: float | None = None
-    ) -> Verdict:
+    def judge(self, q: AnalysedQuestion, hits: list[Hit], dense_gap: float | None = None) -> Verdict:
         if q.places:
             return Verdict(False, 0.0, "other_place", q.places[0])
         if q.other_documents:
             return Verdict(False, 0.0, "other_document", q.other_documents[0])
         if not hits:
             return Verdict(False, 0.0, "no_match")
-        x, missing = self.evidence(q, hits, dense_gap, confirmed_share)
+        x, missing = self.evidence(q, hits, dense_gap)
         model = self.model_for(x)
         p = model.probability(x)
         if p >= model.threshold_for(q.lang):

@@ -17,7 +17,7 @@ from policyqa.index.store import IndexBundle
 
 from .analysis import QueryEncoder, normalise
 from .status import document_status
-from .translate import QueryTranslator, Translation, confirmed, confirmed_fraction, is_english
+from .translate import QueryTranslator, Translation, confirmed, is_english
 
 if TYPE_CHECKING:
     from .analysis import AnalysedQuestion
@@ -99,10 +99,6 @@ class SearchResult:
     # how far the dense leg's best passage stands above the mean of its top `depth` (None: the leg did not
     # run): a question the documents answer has one or a few passages clearly closer than the rest
     dense_gap: float | None = None
-    # an English question in hybrid mode: the share of its translated words (those about its topic) one of
-    # whose renderings the dense leg's best clauses print — a question about something the documents cover
-    # has its words confirmed by what the model found; one about the weather has few (None: not English hybrid)
-    confirmed_share: float | None = None
 
     @property
     def matched(self) -> str:
@@ -337,14 +333,13 @@ class Searcher:
         scores: dict[int, float] = {}
         placed: list[tuple[str, dict[int, tuple[int, float, int]]]] = []  # leg → clause → (rank, raw score, passage)
         first: dict[str, tuple] = {}
-        dense_gap = confirmed_share = None
+        dense_gap = None
         # an English question in hybrid mode: the model's own results refine what the keyword legs search
         english_hybrid = bool(translation) and "dense" in legs and len(legs) > 1
         if english_hybrid and self.fusion.confirm_depth:
             # the dense leg first: the translation's renderings are kept where its best clauses print them
             first["dense"] = self._leg_results("dense", query, depth, qvec, where=where, mask=mask)
             texts = self._top_texts(first["dense"][0], self.fusion.confirm_depth)
-            confirmed_share = confirmed_fraction(translation, texts, analysed.topic_words if analysed else None)
             translation = confirmed(translation, texts)
             keyword_query = translation.text
         if english_hybrid and weights.get(TRANSLATED_LEG, 0.0) > 0 and keyword_query.strip():
@@ -401,4 +396,4 @@ class Searcher:
                 *self._dense_sims(qvec, clause.clause_id),
             ))
         hits = tuple(hits)
-        return SearchResult(query, used, hits, notice, translation, dense_gap, confirmed_share)
+        return SearchResult(query, used, hits, notice, translation, dense_gap)

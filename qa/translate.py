@@ -282,19 +282,6 @@ def confirmed(translation: Translation, texts: Iterable[str], fallback: int = CO
     return Translation(translation.query, tuple(terms))
 
 
-def confirmed_fraction(translation: Translation, texts: Iterable[str], topic_words: Iterable[str] | None = None) -> float:
-    """The share of the translated words one of whose renderings ``texts`` print; with ``topic_words``, only
-    the words among them count (not those asking who is responsible), unless that leaves none."""
-    joined = "\n".join(texts)
-    terms = list(translation.terms)
-    if topic_words is not None:
-        topic = set(topic_words)
-        terms = [(en, zh) for en, zh in terms if set(en.split()) & topic] or terms
-    if not terms:
-        return 0.0
-    return sum(any(t in joined for t in zh) for _, zh in terms) / len(terms)
-
-
 @functools.lru_cache(maxsize=1)
 def cedict_entries() -> tuple[tuple[str, str], ...]:
     """Every CC-CEDICT entry, read once per process (about 0.3 s, 30 MiB)."""
