@@ -33,28 +33,35 @@ class Backend(Protocol):
 
 
 def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Best k positive scores, best first. Most documents share no term with a query, so selecting
-    among the non-zero scores first is several times cheaper than partitioning all of them."""
-    nz = np.flatnonzero(scores > 0)
-    if k <= 0 or len(nz) == 0:
+    """Best k positive scores, best first; among equal scores the lower position first, at the k-th place
+    too (so the result never depends on how a partition breaks ties).
+
+    Most passages share no term with a query and of those that do most score low, so the k-th best score
+    of every 16th passage (a strided view, no copy) is a floor the true k-th best cannot be under: only the
+    passages at or above it are candidates — one comparison over the corpus and a selection among a few,
+    instead of a selection among every non-zero score (at 1M passages: 3.6 → 2.6 ms p50, 11 → 4 ms p99)."""
+    if k <= 0 or not len(scores):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    if len(nz) > k:
-        nz = nz[np.argpartition(-scores[nz], k - 1)[:k]]
-    idx = nz[np.argsort(-scores[nz], kind="stable")]
+    sample = scores[::_TOP_K_STRIDE]
+    floor = np.partition(sample, len(sample) - k)[len(sample) - k] if len(sample) > k else 0
+    candidates = np.flatnonzero(scores >= floor) if floor > 0 else np.flatnonzero(scores > 0)
+    if len(candidates) > k:
+        values = scores[candidates]
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        above = candidates[values > kth]
+        candidates = np.concatenate((above, candidates[values == kth][: k - len(above)]))
+    idx = np.sort(candidates)
+    idx = idx[np.argsort(-scores[idx], kind="stable")]
     return idx.astype(np.int64), scores[idx].astype(np.float32)
+
+
+_TOP_K_STRIDE = 16
 
 
 # Distinct query terms the keyword leg scores at most: every question of the evaluation set has fewer (its
 # longest, 46 characters, makes 45 character bigrams), so they are scored exactly as before; a long or
 # hostile input costs at most this many posting-list passes (tests/index/test_query_bounds.py).
 MAX_QUERY_TERMS = 64
-
-
-def _runs(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The positions start_i, start_i + 1, …, end_i − 1 of each run i, laid end to end in order."""
-    lengths = ends - starts
-    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-    return offsets + np.arange(int(lengths.sum()))
 
 
 class TokenTable:
@@ -204,24 +211,26 @@ class KeywordBackend:
 
     def _scores(self, ids: list[int], mask: np.ndarray | None = None) -> np.ndarray:
         """Every passage's BM25 score for these term ids: bm25s's sum of precomputed per-(term, passage)
-        scores, in one ``np.add.at`` over the terms' postings laid end to end instead of one call per term
-        (the same float32 additions in the same order, so the same scores). With ``mask``, only the postings
-        of allowed passages are added (the others score 0): ``np.add.at`` is the costly step, and a filter
-        to one document or one agency leaves a small share of the postings."""
+        scores — the same float32 additions in the same order as bm25s, so the same scores — one
+        ``np.add.at`` per term on views of its postings (nothing copied: numpy's add.at is a fast unbuffered
+        loop for a float32 target, and faster here than ``np.bincount``, which sums in float64 and needs its
+        inputs converted). With ``mask``, the passages it does not allow are then set to 0: one pass over the
+        scores, cheaper than looking up every posting's passage in the mask (at 1M passages and a 20 %
+        filter: 21 → 10 ms p50, 123 → 29 ms p99 a leg)."""
         bm25 = self._bm25
         if getattr(bm25, "nonoccurrence_array", None) is not None:  # BM25L/BM25+: bm25s adds a term constant
             scores = np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
-            return scores if mask is None else np.where(mask, scores, np.float32(0))
-        table = bm25.scores
-        terms = np.asarray(ids, dtype=np.int64)
-        at = _runs(table["indptr"][terms], table["indptr"][terms + 1])
-        scores = np.zeros(table["num_docs"], dtype=np.dtype(bm25.dtype))
-        passages, values = table["indices"][at], table["data"][at]
+        else:
+            table = bm25.scores
+            indptr, indices, data = table["indptr"], table["indices"], table["data"]
+            scores = np.zeros(table["num_docs"], dtype=data.dtype)  # bm25s's dtype (float32 by default)
+            for t in ids:
+                s, e = indptr[t], indptr[t + 1]
+                np.add.at(scores, indices[s:e], data[s:e])
+            scores = scores.astype(np.float32, copy=False)
         if mask is not None:
-            keep = mask[passages]
-            passages, values = passages[keep], values[keep]
-        np.add.at(scores, passages, values)
-        return scores.astype(np.float32, copy=False)
+            scores *= mask
+        return scores
 
     def _scores_in_range(self, ids: list[int], lo: int, hi: int) -> np.ndarray:
         """The BM25 scores of passages lo … hi − 1 only: each term's postings are sorted by passage, so the
@@ -229,16 +238,13 @@ class KeywordBackend:
         document (its passages are contiguous) costs its own postings, not the corpus's. The same float32
         additions in the same order as `_scores`, so the same scores."""
         table = self._bm25.scores
-        indptr, indices = table["indptr"], table["indices"]
-        firsts, lasts = [], []
+        indptr, indices, data = table["indptr"], table["indices"], table["data"]
+        scores = np.zeros(hi - lo, dtype=data.dtype)
         for t in ids:
             s, e = int(indptr[t]), int(indptr[t + 1])
             postings = indices[s:e]
-            firsts.append(s + int(np.searchsorted(postings, lo)))
-            lasts.append(s + int(np.searchsorted(postings, hi)))
-        at = _runs(np.asarray(firsts, dtype=np.int64), np.asarray(lasts, dtype=np.int64))
-        scores = np.zeros(hi - lo, dtype=np.dtype(self._bm25.dtype))
-        np.add.at(scores, indices[at] - lo, table["data"][at])
+            first, last = s + int(np.searchsorted(postings, lo)), s + int(np.searchsorted(postings, hi))
+            np.add.at(scores, indices[first:last] - lo, data[first:last])
         return scores.astype(np.float32, copy=False)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -246,13 +252,15 @@ class KeywordBackend:
         if not ids:
             return _top_k(np.zeros(0, dtype=np.float32), 0)
         if mask is not None and getattr(self._bm25, "nonoccurrence_array", None) is None:
-            allowed = np.flatnonzero(mask)
-            if len(allowed) and allowed[-1] - allowed[0] + 1 == len(allowed):  # one run: a document's passages
-                lo = int(allowed[0])
-                idx, scores = _top_k(self._scores_in_range(ids, lo, int(allowed[-1]) + 1), k)
-                return idx + lo, scores
-            if not len(allowed):
+            # the first and last allowed positions (a boolean argmax stops at the first True), not every
+            # allowed position listed: that list costs 4 ms at 1M passages and a 20 % filter
+            lo = int(np.argmax(mask))
+            if not mask[lo]:
                 return _top_k(np.zeros(0, dtype=np.float32), 0)
+            hi = len(mask) - int(np.argmax(mask[::-1]))
+            if mask[lo:hi].all():  # one run: a document's passages
+                idx, scores = _top_k(self._scores_in_range(ids, lo, hi), k)
+                return idx + lo, scores
         return _top_k(self._scores(ids, mask), k)
 
     def save(self, folder: Path) -> None:

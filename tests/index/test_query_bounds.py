@@ -111,6 +111,10 @@ def test_scores_are_bm25s_own(legs):
         assert len(ids) > 3
         expected = np.asarray(backend._bm25.get_scores_from_ids(ids), dtype=np.float32)
         assert np.array_equal(backend._scores(ids), expected)
+        # and the search ranks by them: bm25s's best 30, the lower position first among equal scores
+        order = sorted(np.flatnonzero(expected > 0).tolist(), key=lambda i: (-expected[i], i))[:30]
+        idx, scores = backend.search("哪个部门负责社区养老上门服务，服务业服务补贴多少？", 30)
+        assert idx.tolist() == order and np.array_equal(scores, expected[order])
 
 
 def test_a_filter_adds_only_the_allowed_postings_and_scores_them_as_before(legs):
@@ -127,6 +131,9 @@ def test_a_filter_adds_only_the_allowed_postings_and_scores_them_as_before(legs)
             assert mask[idx].all()
             ref = np.where(mask, backend._scores(backend.query_ids("社区养老上门服务补贴")), np.float32(0))
             assert np.array_equal(scores, np.sort(ref[ref > 0])[::-1][: len(scores)])
+        nothing = np.zeros(len(full), dtype=bool)
+        idx, scores = backend.search("社区养老上门服务补贴", 10, nothing)
+        assert len(idx) == len(scores) == 0
 
 
 def test_a_filter_to_one_run_of_passages_reads_only_its_postings_and_ranks_the_same(legs):
