@@ -8,7 +8,7 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 
-from policyqa.api.app import INLINE_MAX_CHARS, create_app
+from policyqa.api.app import INLINE_MAX_CHARS, LONG_QUESTIONS_AT_ONCE, create_app
 from policyqa.api.limits import Limits
 from policyqa.api.schemas import AskResponse, SearchResponse
 
@@ -68,6 +68,47 @@ def test_short_lexical_questions_run_on_the_loop_long_ones_in_a_thread(index_dir
             assert c.post(path, json={"query": "养老服务补贴"}).status_code == 200
             assert c.post(path, json={"query": LONG}).status_code == 200
     assert seen == [True, False, True, False]
+
+
+def test_long_questions_compute_one_at_a_time_and_short_ones_pass_them(index_dir):
+    """Long questions queue for one worker thread among themselves (LONG_QUESTIONS_AT_ONCE), so they never
+    hold more than that share of the process; a short question does not wait behind them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert LONG_QUESTIONS_AT_ONCE == 1
+    app = create_app(make_settings(index_dir))
+    service = app.state.service
+    real = service.ask
+    lock, release = threading.Lock(), threading.Event()
+    running, peak = [0], [0]
+
+    def held(req):
+        if len(req.query) <= INLINE_MAX_CHARS:
+            return real(req)
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        try:
+            release.wait(30)  # held until the short question below has been answered
+            return real(req)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    service.ask = held
+    with TestClient(app) as c, ThreadPoolExecutor(3) as pool:
+        longs = [pool.submit(c.post, "/v1/ask", json={"query": LONG + str(i)}) for i in range(3)]
+        for _ in range(300):  # the first long question is in its thread
+            if running[0]:
+                break
+            threading.Event().wait(0.01)
+        short = c.post("/v1/ask", json={"query": "养老服务补贴"})
+        assert short.status_code == 200  # answered while a long question holds its thread
+        with lock:
+            assert running[0] == 1  # the other two wait for it, not beside it
+        release.set()
+        assert [f.result().status_code for f in longs] == [200, 200, 200]
+    assert peak[0] == 1
 
 
 def test_memory_rate_limits_start_no_thread_per_request(monkeypatch):
