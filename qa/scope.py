@@ -85,15 +85,19 @@ def asked_kinds(text: str) -> frozenset[str]:
 
 _NUMERAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _CN_COUNT = re.compile(r"[一二两三四五六七八九十百千万]+[个家项年天次所名位条批座只场处张人户间套台辆]")
+# 一批 ('a batch of', 建设一批零碳园区) is the indefinite quantifier of policy prose, like 若干 and 一些: it says
+# some will be built, not how many — unlike 三批 or 十一批, which count batches
+_INDEFINITE_BATCH = re.compile(r"(?<![一二两三四五六七八九十百千万])一批")
 
 
 def states_count(text: str) -> bool:
-    """A number that counts something: 10个, 300项, 45%, 三批 — a bare year (2025年) does not count."""
+    """A number that counts something: 10个, 300项, 45%, 三批 — a bare year (2025年) and the indefinite 一批
+    do not count."""
     for m in _NUMERAL.finditer(text):
         digits = m.group(0)
         if not (len(digits) == 4 and text[m.end() : m.end() + 1] == "年"):
             return True
-    return bool(_CN_COUNT.search(text))
+    return bool(_CN_COUNT.search(_INDEFINITE_BATCH.sub("若干", text)))
 
 
 def states(kind: str, text: str, question: str = "") -> bool:

@@ -14,6 +14,10 @@ def test_asked_kinds_are_interrogatives_not_topics():
     assert asked_kinds("比例原则是怎么体现的") == frozenset()
     # "which ones" (哪几) and a count in passing are not questions after a figure
     assert "count" not in asked_kinds("是哪几个部门在搭？")
+    # English money words ask for a sum as the Chinese ones do; 'how much' before another noun does not
+    assert asked_kinds("How much reward do platforms get for issuing coupons?") == {"amount"}
+    assert asked_kinds("What fee is charged for the certification?") == {"amount"}
+    assert asked_kinds("How much land will the new parks use?") == frozenset()
 
 
 def test_missing_kinds_reads_what_the_clauses_print():
@@ -25,6 +29,8 @@ def test_missing_kinds_reads_what_the_clauses_print():
     assert missing_kinds(frozenset({"share"}), ["占比达到45%左右。"]) == []
     assert missing_kinds(frozenset({"procedure"}), ["由市商务委受理申请。"]) == []
     assert states_count("建设10个示范区") and states_count("引进三批") and not states_count("到2025年建成")
+    # 一批 ('a batch of') says some, not how many; 十一批 counts
+    assert not states_count("建设一批零碳园区") and states_count("已认定十一批")
 
 
 def test_other_document_by_title():
