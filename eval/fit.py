@@ -23,7 +23,7 @@ import numpy as np
 from policyqa.qa.intent import DEFAULT_PATH as INTENT_PATH
 from policyqa.qa.intent import INTENTS, features
 from policyqa.qa.judge import DEFAULT_PATH as JUDGE_PATH
-from policyqa.qa.judge import FEATURES_DENSE, FEATURES_LEXICAL, LinearModel
+from policyqa.qa.judge import FEATURES_DENSE, FEATURES_DENSE_EN, FEATURES_LEXICAL, LinearModel
 
 from .dataset import Question, load_questions
 
@@ -233,7 +233,8 @@ def main(argv: list[str] | None = None) -> None:
             result = searcher.search(aq, top_k=10, mode=mode)
             hits = list(result.hits)
             forced = bool(aq.places or aq.other_documents or not hits)
-            x, _ = judge.evidence(aq, hits, result.dense_gap) if hits else ({f: 0.0 for f in (*FEATURES_DENSE, *CANDIDATES)}, ())
+            # no hits: refused by rule, counted as refused; the language kept so each model's curve sees it
+            x, _ = judge.evidence(aq, hits, result.dense_gap) if hits else ({**{f: 0.0 for f in (*FEATURES_DENSE, *CANDIDATES)}, "english": float(aq.english)}, ())
             if mode == "lexical":
                 x = {f: v for f, v in x.items() if f not in ("dense1", "dense3", "sent1", "sent3", "dgap", "en_dgap")}
             rows.append((x, q.answerable, forced))
@@ -264,6 +265,12 @@ def main(argv: list[str] | None = None) -> None:
             out["models"]["dense"] = model.to_dict()
             out["fit"]["dense"] = info
             print(f"dense judge: {dict(zip(model.features, model.coef))} thresholds {model.thresholds} → {info['oof_operating_point_by_language']}")
+            # English questions' own model (qa/judge.py FEATURES_DENSE_EN), on English dev questions only
+            en_rows = [r for r in hy_rows if r[0].get("english")]
+            model, info = fit_judge(en_rows, FEATURES_DENSE_EN)
+            out["models"]["dense_en"] = model.to_dict()
+            out["fit"]["dense_en"] = info
+            print(f"dense judge, English: {dict(zip(model.features, model.coef))} thresholds {model.thresholds} → {info['oof_operating_point_by_language']}")
         else:
             print("hits carry no dense_sim: dense judge not fitted")
     JUDGE_PATH.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

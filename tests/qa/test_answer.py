@@ -337,3 +337,16 @@ def test_validity_asked_of_a_document_that_prints_none_is_not_invented(answerer,
     # one that prints its validity is answered from its record
     ok = answerer.ask(searcher, "服务业创新发展那份若干措施哪天开始执行，有效期到哪天?", as_of=TODAY)
     assert ok.answerable and "2028" in ok.answer
+
+
+def test_english_questions_with_dense_evidence_are_judged_by_their_own_model(answerer):
+    from policyqa.qa.judge import FEATURES_DENSE, FEATURES_LEXICAL
+
+    judge = answerer.judge
+    en = judge.models["dense_en"]  # fitted on English dev questions only, with its own operating point
+    assert "english" not in en.features and "rare_missing" in en.features and dict(en.thresholds).keys() == {"en"}
+    x = {f: 0.5 for f in (*FEATURES_DENSE, *en.features)}
+    assert judge.model_for({**x, "english": 1.0}) is en
+    assert judge.model_for({**x, "english": 0.0}) is judge.models["dense"]
+    # no dense evidence (lexical mode): the lexical model, whatever the language
+    assert judge.model_for({f: 0.5 for f in FEATURES_LEXICAL} | {"english": 1.0}) is judge.models["lexical"]
