@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from policyqa.corpus import Corpus
 from policyqa.corpus.rules import normalize
 from policyqa.index.tokenize import JiebaTokenizer, Tokenizer, normalize_for_search, question_tokens
@@ -41,12 +43,70 @@ def _opencc():
     return OpenCC("t2s")
 
 
-@functools.lru_cache(maxsize=4096)  # widgets ask the same questions again and again; OpenCC is ~1 ms
+@dataclass(frozen=True)
+class _T2STables:
+    phrase: np.ndarray  # per code point: whether a key of several characters holds it (e.g. 頭髮; ~350)
+    alone: np.ndarray  # per code point: what it becomes converted alone (itself for most)
+    odd: dict[int, str]  # characters that become other than one character alone (none in OpenCC 0.1.7's t2s)
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s_tables() -> _T2STables:
+    """What OpenCC t2s does to each character its dictionaries hold (~4,300, nearly all traditional forms);
+    code points above the highest of them are left as they are."""
+    tables = [table for _max, _min, table in _opencc().dict_cache.values()]
+    chars = {ch for table in tables for key in table for ch in key}
+    top = max(map(ord, chars)) + 1
+    phrase = np.zeros(top, dtype=bool)
+    phrase[[ord(ch) for table in tables for key in table if len(key) > 1 for ch in key]] = True
+    alone = np.arange(top, dtype=np.uint32)
+    odd = {}
+    for ch in chars:
+        out = _opencc().convert(ch)
+        if len(out) == 1:
+            alone[ord(ch)] = ord(out)
+        else:
+            odd[ord(ch)] = out
+    return _T2STables(phrase, alone, odd)
+
+
+@functools.lru_cache(maxsize=16384)
+def _convert_phrase_run(run: str) -> str:
+    return _opencc().convert(run)
+
+
+def _t2s(text: str) -> str:
+    """Exactly OpenCC t2s of ``text``, whose own pure-Python search costs several µs a character and grows
+    faster than the length. The converter picks its matches within the stretch of text they lie in (longest
+    first, then leftmost), so a character no phrase holds splits the text into parts it converts
+    independently: such a character becomes what it becomes alone (a table lookup), and only the runs of
+    two or more phrase characters — few and short, even in a long question — are left to the converter."""
+    t = _t2s_tables()
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    known = points < len(t.alone)
+    mapped = points.copy()
+    mapped[known] = t.alone[points[known]]
+    alone = mapped.tobytes().decode("utf-32-le", "surrogatepass")
+    # phrase characters as 1 between two 0s: a run starts where the difference is 1 and ends where it is -1
+    in_phrase = np.zeros(len(points) + 2, dtype=np.int8)
+    in_phrase[1:-1][known] = t.phrase[points[known]]
+    edges = in_phrase[1:] - in_phrase[:-1]
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    runs = ends - starts >= 2  # a lone phrase character is no phrase: it converts alone
+    out, done = [], 0
+    for a, b in zip(starts[runs].tolist(), ends[runs].tolist()):
+        out += (alone[done:a].translate(t.odd) if t.odd else alone[done:a], _convert_phrase_run(text[a:b]))
+        done = b
+    out.append(alone[done:].translate(t.odd) if t.odd else alone[done:])
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)  # widgets ask the same questions again and again
 def normalise(text: str) -> str:
     """Traditional → simplified characters (OpenCC t2s), full-width → half-width (NFKC), spaces trimmed."""
     text = normalize(text).strip()
     if _HAS_CJK.search(text):
-        text = _opencc().convert(text)
+        text = _t2s(text)
     return text
 
 
