@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -25,6 +27,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODES = ("auto", "hybrid", "lexical", "dense")
+# the filter masks a searcher keeps (the least recently used go first): at most this many bytes of them —
+# a mask is a byte per passage — and never more than _MASKS_KEPT
+_MASK_CACHE_BYTES = 32 << 20
+_MASKS_KEPT = 256
+# a document filter sets its runs of passages one slice each while they are fewer than one per this many
+# passages (a slice costs Python about what reading that many passages' document numbers does); beyond,
+# one pass over every passage's document number is cheaper
+_PASSAGES_PER_SLICE = 1000
 
 
 def parse_mode(value: str) -> str:
@@ -161,11 +171,24 @@ class Searcher:
             (self._doc_number.get(c.doc_id, -1) if c is not None else -1 for c in self._clause_of),
             dtype=np.int32, count=len(self._clause_of),
         )
+        # each document's passages as runs of consecutive positions [lo, hi): one run per document in every
+        # index this package builds (passages follow the corpus, a staged add included), several wherever
+        # an index orders them otherwise; a document filter fills its runs, never looks at every passage
+        d = self._passage_doc
+        lo = np.flatnonzero(np.concatenate(([True], d[1:] != d[:-1]))) if len(d) else np.zeros(0, dtype=np.int64)
+        hi = np.append(lo[1:], len(d))
+        by_doc = np.argsort(d[lo], kind="stable")
+        self._run_lo, self._run_hi = lo[by_doc], hi[by_doc]
+        self._doc_runs = np.searchsorted(d[lo][by_doc], np.arange(len(self._documents) + 1))  # document i: runs [r[i], r[i+1])
         agency_positions: dict[str, list[int]] = {}
         for i, clause in enumerate(self._clause_of):
             for a in clause.agencies if clause is not None else ():
                 agency_positions.setdefault(a, []).append(i)
         self._agency_positions = {a: np.asarray(v, dtype=np.int64) for a, v in agency_positions.items()}
+        # masks of recent filters (a searcher serves one corpus and index: a new index gets a new searcher)
+        self._masks: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._masks_kept = max(1, min(_MASKS_KEPT, _MASK_CACHE_BYTES // max(1, len(self._clause_of))))
+        self._masks_lock = threading.Lock()
         self._warned = False
         # clauses none of whose passages has a vector yet (a staged add: index/store.py)
         pending = getattr(bundle.dense, "pending", None)
@@ -245,27 +268,54 @@ class Searcher:
         return PassageFilter(tuple(sorted(doc_ids)) or ("",), tuple(filters.agencies))
 
     def mask(self, filters: SearchFilters) -> np.ndarray | None:
-        """The passage positions the filters allow (None: no filter). Per document and per agency the
-        positions are precomputed; a date filter asks each document's status once."""
+        """The passage positions the filters allow (None: no filter), read-only: the same array serves every
+        request with these filters until the searcher is replaced."""
         if not filters:
             return None
-        allowed = np.ones(len(self.bundle.passages), dtype=bool)
+        key = (frozenset(filters.doc_ids), frozenset(filters.agencies), filters.in_force_on)
+        with self._masks_lock:
+            allowed = self._masks.get(key)
+            if allowed is not None:
+                self._masks.move_to_end(key)
+                return allowed
+        allowed = self._make_mask(filters)
+        allowed.flags.writeable = False  # shared between requests and legs
+        with self._masks_lock:
+            self._masks[key] = allowed
+            while len(self._masks) > self._masks_kept:
+                self._masks.popitem(last=False)
+        return allowed
+
+    def _make_mask(self, filters: SearchFilters) -> np.ndarray:
+        """The mask, in time proportional to what it allows: a document's passages are runs of positions, an
+        agency's are precomputed; a date filter asks each document's status once."""
+        n = len(self._clause_of)
+        docs = None  # document numbers allowed (None: any document)
         if filters.doc_ids or filters.in_force_on is not None:
             docs = range(len(self._documents))
             if filters.doc_ids:
                 docs = [self._doc_number[d] for d in dict.fromkeys(filters.doc_ids) if d in self._doc_number]
             if filters.in_force_on is not None:
                 docs = [i for i in docs if document_status(self._documents[i], filters.in_force_on).current]
-            ok = np.zeros(len(self._documents) + 1, dtype=bool)  # the last slot: passages of no known document
-            ok[list(docs)] = True
-            allowed &= ok[self._passage_doc]
-        if filters.agencies:
-            by_agency = np.zeros(len(allowed), dtype=bool)
-            for a in filters.agencies:
-                positions = self._agency_positions.get(a)
-                if positions is not None:
-                    by_agency[positions] = True
-            allowed &= by_agency
+        by_doc = None
+        if docs is not None:
+            runs = [j for i in docs for j in range(self._doc_runs[i], self._doc_runs[i + 1])]
+            if len(runs) * _PASSAGES_PER_SLICE < n:
+                by_doc = np.zeros(n, dtype=bool)
+                for j in runs:
+                    by_doc[self._run_lo[j] : self._run_hi[j]] = True
+            else:  # most documents (a date filter): one pass over the passages' document numbers
+                ok = np.zeros(len(self._documents) + 1, dtype=bool)  # the last slot: passages of no known document
+                ok[list(docs)] = True
+                by_doc = ok[self._passage_doc]
+        if not filters.agencies:
+            return by_doc
+        positions = [p for a in dict.fromkeys(filters.agencies) if (p := self._agency_positions.get(a)) is not None]
+        positions = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
+        if by_doc is not None:
+            positions = positions[by_doc[positions]]
+        allowed = np.zeros(n, dtype=bool)
+        allowed[positions] = True
         return allowed
 
     def _top_texts(self, idx, n: int) -> list[str]:
