@@ -112,3 +112,30 @@ def test_the_least_recently_used_mask_goes_first(corpus, lexical_bundle):
     s.mask(c)
     assert s.mask(a) is ma
     assert len(s._masks) == 2 and (frozenset(b.doc_ids), frozenset(), None) not in s._masks
+
+
+def test_a_staged_add_keeps_each_document_one_run_and_masks_exact(corpus):
+    from policyqa.corpus import Corpus
+    from policyqa.index.store import build_index
+
+    docs = corpus.documents
+    before = Corpus(docs[:1] + docs[2:])
+    serving = build_index(before)
+    added = Corpus(docs[:1] + docs[2:] + docs[1:2])  # the new document after the others
+    s = Searcher(added, build_index(added, staged_from=(before, serving)))
+    assert np.diff(s._doc_runs).tolist() == [1] * len(docs)
+    for f in all_filters(added, s):
+        assert np.array_equal(s.mask(f), reference_mask(s, f)), f
+
+
+def test_a_document_id_printed_twice_is_two_runs_and_masks_exact(corpus, monkeypatch):
+    """Two files of one document number: their passages are two runs of one document."""
+    from policyqa.corpus import Corpus
+    from policyqa.index.store import build_index
+
+    monkeypatch.setattr(search, "_PASSAGES_PER_SLICE", 0)
+    twice = Corpus(corpus.documents + corpus.documents[:1])
+    s = Searcher(twice, build_index(twice))
+    assert len(s._run_lo) == len(corpus.documents) + 1
+    for f in all_filters(twice, s):
+        assert np.array_equal(s.mask(f), reference_mask(s, f)), f
