@@ -82,8 +82,8 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "文件提到了相关内容（见下方最接近的条款），但没有写明联系电话、地址或网址，可拨打12345市民服务热线咨询。",
     ),
     "names_not_stated": (
-        "The documents mention this (the closest clauses are below) but do not name the organisations asked for.",
-        "文件提到了相关内容（见下方最接近的条款），但没有列出所问的具体单位名单。",
+        "The documents mention this (the closest clauses are below) but do not list the names or items asked for.",
+        "文件提到了相关内容（见下方最接近的条款），但没有列出所问的具体名单或清单内容。",
     ),
     "agency_not_stated": (
         "The closest clauses (below) deal with this but name no responsible agency.",

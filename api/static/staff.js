@@ -391,7 +391,7 @@
     procedure_not_stated: '相关条款没有写明办理流程。',
     contact_not_stated: '相关条款没有写明联系电话、地址或网址。',
     agency_not_stated: '相关条款没有写明责任单位。',
-    names_not_stated: '相关条款没有列出具体单位名单。',
+    names_not_stated: '相关条款没有列出具体名单或清单内容。',
     validity_not_stated: '该文件没有写明施行日期或有效期。',
     personal_procedure: '这是个人办事流程问题，政策文件没有涉及。',
     city_matter: '这是市级事务问题，政策文件没有涉及。',

@@ -18,6 +18,10 @@ def test_asked_kinds_are_interrogatives_not_topics():
     assert asked_kinds("How much reward do platforms get for issuing coupons?") == {"amount"}
     assert asked_kinds("What fee is charged for the certification?") == {"amount"}
     assert asked_kinds("How much land will the new parks use?") == frozenset()
+    # what a list contains is asked like the names on it; a list as the topic asks nothing of the kind
+    assert asked_kinds("认可清单里具体有哪些证书？") == {"names"}
+    assert asked_kinds("What does the negative list include?") == {"names"}
+    assert "names" not in asked_kinds("负面清单是什么时候发布的")
 
 
 def test_missing_kinds_reads_what_the_clauses_print():
@@ -31,6 +35,9 @@ def test_missing_kinds_reads_what_the_clauses_print():
     assert states_count("建设10个示范区") and states_count("引进三批") and not states_count("到2025年建成")
     # 一批 ('a batch of') says some, not how many; 十一批 counts
     assert not states_count("建设一批零碳园区") and states_count("已认定十一批")
+    # a list is answered by its printed items, not by the announcement that it exists
+    assert missing_kinds(frozenset({"names"}), ["动态发布境外职业资格认可清单。"]) == ["names"]
+    assert missing_kinds(frozenset({"names"}), ["认可清单包括特许金融分析师、注册会计师等证书。"]) == []
 
 
 def test_other_document_by_title():
