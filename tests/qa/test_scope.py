@@ -21,6 +21,7 @@ def test_asked_kinds_are_interrogatives_not_topics():
     # what a list contains is asked like the names on it; a list as the topic asks nothing of the kind
     assert asked_kinds("认可清单里具体有哪些证书？") == {"names"}
     assert asked_kinds("What does the negative list include?") == {"names"}
+    assert asked_kinds("Which data categories are on Shanghai's negative list?") == {"names"}
     assert "names" not in asked_kinds("负面清单是什么时候发布的")
 
 
