@@ -252,7 +252,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.compare:
         compare(lex_rows, FEATURES_LEXICAL, "lexical")
         if searcher.dense_available:
-            compare(evidence_rows("hybrid"), FEATURES_DENSE, "hybrid")
+            hy_rows = evidence_rows("hybrid")
+            compare(hy_rows, FEATURES_DENSE, "hybrid")
+            # the English model's own candidates, from its base without the one it keeps (rare_missing)
+            en_base = tuple(f for f in FEATURES_DENSE_EN if f != "rare_missing")
+            compare([r for r in hy_rows if r[0].get("english")], en_base, "hybrid, English questions' own model")
         return
     model, info = fit_judge(lex_rows, FEATURES_LEXICAL)
     out["models"]["lexical"] = model.to_dict()
