@@ -68,12 +68,27 @@ def _without_indefinite_ji(text: str) -> str:
 # English contractions are grammar: "what's the website" asks as "what is the website" does
 _CONTRACTION = re.compile(r"\b(what|who|where|when|how|which|it|there|that)['’]s\b", re.I)
 
+# An English question that opens with its own question word (who decides…, which agency…) and later has an
+# interrogative as the object of a preposition ("the cap on how many tickets", "rules of how much is charged",
+# "limits to when shops open") holds an indirect question: what it names is the topic, and the opening word is
+# what is asked. 'about' is left out: "about how much" also means "roughly how much". The embedded wh-word is
+# replaced by a neutral word, so no kind pattern reads it.
+_OPENING_QUESTION = re.compile(r"^\W*(?:who|whom|whose|which|what|where|when|why|how|is|are|does|do|can|could|will)\b", re.I)
+_EMBEDDED_QUESTION = re.compile(r"\b(?:on|of|over|regarding|concerning|to|for)\s+(how\s+(?:many|much|long|often|far)|when|where)\b", re.I)
+
+
+def _without_embedded_questions(text: str) -> str:
+    if not _OPENING_QUESTION.search(text):
+        return text
+    return _EMBEDDED_QUESTION.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + "the", text)
+
 
 def asked_kinds(text: str) -> frozenset[str]:
     """The kinds of information a question asks for: amount, share, count, date, procedure, contact, names,
     agency."""
     plain = _without_indefinite_ji(text) if "几" in text else text
     plain = _CONTRACTION.sub(r"\1 is", plain)
+    plain = _without_embedded_questions(plain)
     kinds = {k for k, rx in ASKS.items() if rx.search(plain)}
     if CUES["agency"].search(text):
         kinds.add("agency")

@@ -200,3 +200,14 @@ def test_more_english_and_mixed_asks():
     assert asked_kinds("How do I take part in the plate auction?") == {"procedure"}
     # a standard named is not a standard stated
     assert missing_kinds(frozenset({"procedure"}), ["完善人才目录和认定标准。"]) == ["procedure"]
+
+
+def test_an_indirect_question_after_a_preposition_is_the_topic():
+    # the opening word asks; "the cap on how many tickets" names what the cap is about
+    assert asked_kinds("Who decides on relaxing the cap on how many tickets concerts can sell?") == {"agency"}
+    assert asked_kinds("Which agency sets rules for how long a permit is valid?") == {"agency"}
+    # asked outright, the same words ask for a number or a sum
+    assert asked_kinds("How many tickets can a big concert sell?") == {"count"}
+    assert asked_kinds("Tell me how many tickets a concert can sell") == {"count"}
+    # 'about how much' is also 'roughly how much': still a sum
+    assert asked_kinds("What do I get, about how much subsidy per bed?") == {"amount"}
