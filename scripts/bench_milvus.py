@@ -20,7 +20,11 @@ Each backend then runs in fresh processes, so one's memory never counts against 
 - **search**: ``Searcher.search`` in hybrid mode (both keyword legs + dense, fused), top 10, over the Chinese
   questions of eval/questions.jsonl; unfiltered, and filtered to one document (1,000 clauses) and one
   agency. The embedded index applies a filter as a mask over passage positions inside each leg; Milvus
-  as an expression inside its search.
+  as an expression inside its search. ``--search-budget S`` stops a case's sampling after S seconds (a
+  Milvus Lite agency filter at 100k clauses takes seconds a search); ``n`` says how many were taken.
+
+Progress and each figure are logged to stderr as soon as they are measured, and the JSON is rewritten
+after every phase, so a run stopped part-way still leaves what it measured.
 
 Everything ran on a shared 2-core machine: figures are under load (``load1`` is printed per phase).
 Writes artifacts/bench/milvus.json and prints a Markdown table.
@@ -134,9 +138,17 @@ def phase_build(args) -> dict:
     times = []
     for run in range(args.runs):
         shutil.rmtree(folder, ignore_errors=True)
-        t0 = time.perf_counter()
+        t0 = last = time.perf_counter()
+
+        def step(what: str) -> None:  # each part of a build as it ends: a stopped run still says where time went
+            nonlocal last
+            now = time.perf_counter()
+            log(f"{args.backend} N={args.clauses:,}: {what} in {now - last:.1f} s (load1 {load1():.1f})")
+            last = now
+
         keyword = {t: KeywordBackend.build(texts, Pretokenized(t, texts, data["tokens"][t])) for t in ("jieba", "bigram")}
         dense = DenseBackend.build(texts, encoder, "flat", vectors=data["vectors"])
+        step("bm25s legs and FAISS flat built")
         if args.backend == "milvus":
             from policyqa.index.milvus_store import MilvusDenseBackend, MilvusKeywordBackend, PassageMeta, connect
 
@@ -146,8 +158,11 @@ def phase_build(args) -> dict:
                 client.drop_collection(name)
             meta = PassageMeta.of(passages)
             base = f"bench{args.clauses}r{run}"
-            keyword = {t: MilvusKeywordBackend.from_keyword(b, meta, uri, f"{base}_bm25_{t}") for t, b in keyword.items()}
+            for t, b in keyword.items():
+                keyword[t] = MilvusKeywordBackend.from_keyword(b, meta, uri, f"{base}_bm25_{t}")
+                step(f"Milvus keyword leg {t} written")
             dense = MilvusDenseBackend.from_dense(dense, meta, uri, base)
+            step("Milvus dense leg written")
         for t, b in keyword.items():
             b.save(folder / f"bm25-{t}")
         dense.save(folder / "dense")
@@ -178,6 +193,8 @@ def phase_serve(args) -> dict:
     searcher.search(questions[0], 10)
     startup_s = time.perf_counter() - t1
     out = {"startup_s": startup_s, "corpus_setup_s": setup_s, "rss_after_start_mib": current_rss_mib(), "load1": load1()}
+    log(f"{args.backend} N={args.clauses:,}: start-up {startup_s:.1f} s, RSS after start {out['rss_after_start_mib']:.0f} MiB "
+        f"(corpus setup {setup_s:.1f} s, not counted; load1 {out['load1']:.1f})")
     if not args.search:
         return out
     doc = syn.documents[len(syn.documents) // 2].document.doc_id
@@ -194,13 +211,17 @@ def phase_serve(args) -> dict:
         for q in qs[:3]:
             searcher.search(q, 10, filters)  # warm
         samples = []
-        for _ in range(args.search_repeats):
-            for q in qs:
-                s = time.perf_counter_ns()
-                searcher.search(q, 10, filters)
-                samples.append(time.perf_counter_ns() - s)
-        out[label] = {**latency_stats(samples), "load1": load1()}
-        log(f"{args.backend} N={args.clauses:,} {label}: p50 {out[label]['p50_ms']:.1f} ms, p99 {out[label]['p99_ms']:.1f} ms")
+        deadline = time.perf_counter_ns() + args.search_budget * 1e9 if args.search_budget else None
+        planned = [q for _ in range(args.search_repeats) for q in qs]
+        for q in planned:
+            s = time.perf_counter_ns()
+            searcher.search(q, 10, filters)
+            samples.append(time.perf_counter_ns() - s)
+            if deadline and time.perf_counter_ns() > deadline:
+                break
+        out[label] = {**latency_stats(samples), "planned": len(planned), "load1": load1()}
+        log(f"{args.backend} N={args.clauses:,} {label}: p50 {out[label]['p50_ms']:.1f} ms, p99 {out[label]['p99_ms']:.1f} ms "
+            f"(n {out[label]['n']}, load1 {out[label]['load1']:.1f})")
     out["rss_after_search_mib"] = current_rss_mib()
     return out
 
@@ -208,13 +229,13 @@ def phase_serve(args) -> dict:
 def run_phase(args, phase: str, backend: str, n: int, search: bool = False) -> dict:
     cmd = [sys.executable, __file__, "--phase", phase, "--backend", backend, "--clauses", str(n), "--seed", str(args.seed),
            "--workdir", str(args.workdir), "--runs", str(args.runs), "--queries", str(args.queries),
-           "--search-repeats", str(args.search_repeats)]
+           "--search-repeats", str(args.search_repeats), "--search-budget", str(args.search_budget)]
     if search:
         cmd.append("--search")
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    # the phase's log goes straight to ours: a long phase shows its progress (and figures) as it runs
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     if out.returncode != 0:
-        raise SystemExit(f"{phase} {backend} N={n} failed:\n{out.stderr[-3000:]}")
-    sys.stderr.write(out.stderr)
+        raise SystemExit(f"{phase} {backend} N={n} failed (exit {out.returncode}; its log is above)")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -225,6 +246,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3, help="builds and start-ups per median")
     ap.add_argument("--queries", type=int, default=40, help="Chinese questions from eval/questions.jsonl")
     ap.add_argument("--search-repeats", type=int, default=3)
+    ap.add_argument("--search-budget", type=float, default=0, help="seconds of sampling per search case (0: no limit)")
     ap.add_argument("--seed", type=int, default=20260101)
     ap.add_argument("--workers", type=int, default=2, help="processes tokenizing the synthetic corpus")
     ap.add_argument("--workdir", type=Path, default=None, help="kept between runs (default: a temporary folder)")
@@ -244,25 +266,30 @@ def main() -> int:
         temp = tempfile.mkdtemp(prefix="bench-milvus-")
         args.workdir = Path(temp)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    results: dict = {"seed": args.seed, "runs": args.runs, "cpus": os.cpu_count(), "sizes": {}}
+    results: dict = {"seed": args.seed, "runs": args.runs, "queries": args.queries, "search_repeats": args.search_repeats,
+                     "search_budget_s": args.search_budget, "cpus": os.cpu_count(), "sizes": {}}
+
+    def write() -> None:  # after every phase, so a run stopped part-way keeps what it measured
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=1))
+
     try:
         for n in (int(x) for x in args.clauses.split(",")):
             info = prepare(n, args.seed, args.workdir, args.workers, args.queries)
             res = results["sizes"][str(n)] = {"passages": info["texts"], "tokenize": info["tokenize"]}
+            write()
             for backend in args.backends.split(","):
                 log(f"{backend} N={n:,}: building ({args.runs}×)")
                 build = run_phase(args, "build", backend, n)
-                starts = [run_phase(args, "serve", backend, n, search=(i == args.runs - 1)) for i in range(args.runs)]
-                res[backend] = {
-                    "build_median_s": statistics.median(build["build_s"]),
-                    "build": build,
-                    "startup_median_s": statistics.median(s["startup_s"] for s in starts),
-                    "rss_after_start_median_mib": statistics.median(s["rss_after_start_mib"] for s in starts),
-                    "starts": starts,
-                }
+                r = res[backend] = {"build_median_s": statistics.median(build["build_s"]), "build": build, "starts": []}
+                write()
+                for i in range(args.runs):
+                    r["starts"].append(run_phase(args, "serve", backend, n, search=(i == args.runs - 1)))
+                    r["startup_median_s"] = statistics.median(s["startup_s"] for s in r["starts"])
+                    r["rss_after_start_median_mib"] = statistics.median(s["rss_after_start_mib"] for s in r["starts"])
+                    write()
     finally:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=1))
+        write()
         if temp:
             shutil.rmtree(temp, ignore_errors=True)
     print(table(results))
@@ -274,13 +301,16 @@ def table(results: dict) -> str:
             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for n, res in results["sizes"].items():
         for backend in ("embedded", "milvus"):
-            if backend not in res:
+            if backend not in res or not res[backend]["starts"]:
                 continue
             r = res[backend]
             s = r["starts"][-1]
 
             def lat(k, s=s):
-                return f"{s[k]['p50_ms']:.1f} / {s[k]['p99_ms']:.1f} ms" if k in s else "—"
+                if k not in s:
+                    return "—"
+                cut = f" (n {s[k]['n']})" if s[k]["n"] < s[k]["planned"] else ""  # a --search-budget stopped the case
+                return f"{s[k]['p50_ms']:.1f} / {s[k]['p99_ms']:.1f} ms{cut}"
 
             rows.append(
                 f"| {int(n):,} ({res['passages']:,}) | {backend} | {r['build_median_s']:.1f} s | {r['startup_median_s']:.1f} s | "
