@@ -109,7 +109,7 @@ def refusal_curve(rows: list[AnswerRow]) -> list[dict]:
     probs = []
     for r in rows:
         a = r.answer
-        forced = not a.answerable and (a.confidence in (None, 0.0)) and not a.evidence
+        forced = not a.answerable and a.confidence in (None, 0.0)  # a rule refused it (a model's P rounds to 0 only far below any threshold)
         probs.append((r.question.answerable, 0.0 if forced else float(a.confidence or 0.0), forced, a.answerable))
     n_ans = sum(1 for y, *_ in probs if y) or 1
     n_un = sum(1 for y, *_ in probs if not y) or 1

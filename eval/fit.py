@@ -23,7 +23,7 @@ import numpy as np
 from policyqa.qa.intent import DEFAULT_PATH as INTENT_PATH
 from policyqa.qa.intent import INTENTS, features
 from policyqa.qa.judge import DEFAULT_PATH as JUDGE_PATH
-from policyqa.qa.judge import FEATURES_DENSE, FEATURES_DENSE_EN, FEATURES_LEXICAL, LinearModel
+from policyqa.qa.judge import FEATURES_DENSE, FEATURES_DENSE_EN, FEATURES_LEXICAL, LinearModel, shares_no_topic_word
 
 from .dataset import Question, load_questions
 
@@ -232,9 +232,9 @@ def main(argv: list[str] | None = None) -> None:
                 continue  # answered from the directory, never judged
             result = searcher.search(aq, top_k=10, mode=mode)
             hits = list(result.hits)
-            forced = bool(aq.places or aq.other_documents or not hits)
             # no hits: refused by rule, counted as refused; the language kept so each model's curve sees it
             x, _ = judge.evidence(aq, hits, result.dense_gap) if hits else ({**{f: 0.0 for f in (*FEATURES_DENSE, *CANDIDATES)}, "english": float(aq.english)}, ())
+            forced = bool(aq.places or aq.other_documents or not hits or shares_no_topic_word(x))
             if mode == "lexical":
                 x = {f: v for f, v in x.items() if f not in ("dense1", "dense3", "sent1", "sent3", "dgap", "en_dgap")}
             rows.append((x, q.answerable, forced))

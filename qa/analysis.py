@@ -35,6 +35,22 @@ from .translate import QueryTranslator, Translation, _stemmer, cedict_entries, c
 
 _HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
+# Question scaffolding the judge leaves out of a question's topic (search still uses every token). Both are
+# grammar, not topics:
+# - asking who, with the verb of running the matter that follows the department word or 谁 (是哪些单位负责的,
+#   哪几个局在管, 归谁管, 由哪个部门牵头): the verb belongs to the question word, as the department word does;
+# - a demonstrative with a measure or place word (这块, 这边, 这件事, 那个): it points back at the topic the
+#   question has already named.
+_WHO_ASKED = re.compile(
+    rf"(?:归|由|是|分别是|分别由)?(?:{CUES['agency'].pattern})(?:在|来)?(?:负责|牵头|主管|分管|管|抓|推进|推动)?的?",
+    re.I,
+)
+_DEICTIC = re.compile(r"^[这那](?:[个些块边件种样里次位家儿]|事儿?|件事)$")
+
+
+def _topic_only(tokens: Iterable[str]) -> tuple[str, ...]:
+    return tuple(t for t in tokens if not _DEICTIC.match(t))
+
 
 @functools.lru_cache(maxsize=1)
 def _opencc():
@@ -190,10 +206,10 @@ class Analyser:
         translation = translator.translate(text) if translator and english else None
         tokens = tuple(question_tokens(self.tokenizer, text))  # bounded cost on long input (index/tokenize.py)
         words = tuple(content_words(text, _stemmer())) if english else ()
-        topic_tokens, topic_words = tokens, words
+        topic_tokens, topic_words = _topic_only(tokens), words
         if CUES["agency"].search(text):
-            topic = CUES["agency"].sub("，", text)
-            topic_tokens = tuple(question_tokens(self.tokenizer, topic))
+            topic = _WHO_ASKED.sub("，", text)
+            topic_tokens = _topic_only(question_tokens(self.tokenizer, topic))
             topic_words = tuple(content_words(topic, _stemmer())) if english else ()
         vector = None
         if encoder is not None and self.intent_model.uses_vector(encoder.model, encoder.dim) and text.strip():

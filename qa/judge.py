@@ -138,6 +138,13 @@ class Verdict:
     missing: tuple[str, ...] = ()  # kinds asked for that the best clauses do not state
 
 
+def shares_no_topic_word(x: dict[str, float]) -> bool:
+    """The best clauses print not one word of the question's topic (a greeting, 'who are you', 天气咋样):
+    they were found on similarity alone, and nothing in them is about what was asked. Decides alone, as the
+    place and document rules do; on the labelled questions every such question is unanswerable."""
+    return x["matched3"] == 0.0
+
+
 def _fallback_models() -> dict[str, LinearModel]:
     """Used only until `qa/data/judge.json` is fitted: coverage alone, the old calibrated floor (0.15); the
     other features (the similarities among them) unused."""
@@ -328,6 +335,8 @@ class Judge:
         if not hits:
             return Verdict(False, 0.0, "no_match")
         x, missing = self.evidence(q, hits, dense_gap)
+        if shares_no_topic_word(x):
+            return Verdict(False, 0.0, "no_match", "", x, missing)
         model = self.model_for(x)
         p = model.probability(x)
         if p >= model.threshold_for(q.lang):

