@@ -211,3 +211,8 @@ def test_an_indirect_question_after_a_preposition_is_the_topic():
     assert asked_kinds("Tell me how many tickets a concert can sell") == {"count"}
     # 'about how much' is also 'roughly how much': still a sum
     assert asked_kinds("What do I get, about how much subsidy per bed?") == {"amount"}
+
+
+def test_which_ones_asks_a_list_like_which():
+    # 哪几 is the plural interrogative 哪些 is: a list's contents asked either way
+    assert asked_kinds("试点名单里都有哪几家企业？") == asked_kinds("试点名单里都有哪些企业？") == {"names"}
