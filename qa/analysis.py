@@ -26,6 +26,7 @@ from .scope import (
     asked_kinds,
     doc_number_key,
     documents_by_title_part,
+    document_years,
     documents_by_year_and_kind,
     other_document,
     same_doc_number,
@@ -159,6 +160,8 @@ class AnalysedQuestion:
     asks: frozenset[str]  # kinds of information asked for: amount, share, count, date, procedure
     about_document_date: bool  # asks when a document was issued, takes effect or expires
     reverse_agency: bool  # "市民政局负责哪些事" — what an agency it names is responsible for
+    # years that name one of these documents ('the 2025 measures', 2026年的意见), not a figure's year
+    document_years: frozenset[str] = frozenset()
 
     @property
     def english(self) -> bool:
@@ -227,6 +230,15 @@ class Analyser:
         # 扩能提质的意见》 is not the city's 实施意见)
         if about_date and not named and not others:
             named = documents_by_year_and_kind(text, self._issued) or documents_by_title_part(text, self._titles)
+        doc_years, doc_spans = document_years(text, self._issued)
+        if doc_spans and not english:
+            # a phrase naming one of the documents (2025年的措施) is not part of what the question is about
+            topic = text
+            for a, b in sorted(doc_spans, reverse=True):
+                topic = topic[:a] + "，" + topic[b:]
+            if CUES["agency"].search(topic):
+                topic = _WHO_ASKED.sub("，", topic)
+            topic_tokens = _topic_only(question_tokens(self.tokenizer, topic))
         places = self._places.foreign_en(text) if english else self._places.foreign(normalize_for_search(text), tokens)
         agencies = tuple(self.directory.find_in(text))
         return AnalysedQuestion(
@@ -250,6 +262,7 @@ class Analyser:
             asks=asks,
             about_document_date=about_date,
             reverse_agency=bool(agencies) and intent == "agency" and asks_what_agency_does(text),
+            document_years=doc_years,
         )
 
 

@@ -280,14 +280,15 @@ class Judge:
         asked = q.asks - ({"date"} if q.about_document_date else set())
         texts = [normalize(h.clause.text) for h in top]
         top_text = "\n".join(texts)
-        nums = set(_NUMBER.findall(q.text))
+        # a year that names a document ('the 2025 measures') says which document, not which year a figure is for
+        nums = set(_NUMBER.findall(q.text)) - q.document_years
         missing = tuple(missing_kinds(frozenset(asked), texts, q.text))
         if "agency" in asked and not any(h.clause.agencies for h in top):
             missing += ("agency",)  # who is responsible, asked of clauses that name no responsible unit
         # the same, asked of the best clause alone: the kind is often printed by a neighbour about something else
         missing1 = bool(missing_kinds(frozenset(asked), texts[:1], q.text)) or ("agency" in asked and not hits[0].clause.agencies)
         # a figure or date asked for a named year (2019年…多少, by 2030) that none of the best clauses prints
-        years = set(_YEAR.findall(q.text)) if asked & {"amount", "share", "count", "date"} else set()
+        years = set(_YEAR.findall(q.text)) - q.document_years if asked & {"amount", "share", "count", "date"} else set()
         year_missing = bool(years) and not any(y in top_text for y in years)
         # the same, read only in the sentences that match the question best (two per clause): a figure
         # printed elsewhere in a long clause is usually about something else

@@ -216,6 +216,38 @@ def documents_by_year_and_kind(text: str, docs: list[tuple[str, str, "object"]])
     return fits if len(fits) == 1 else []
 
 
+# the words between the year and the kind make a noun phrase: no locative or preposition (2024年目标在方案里: the
+# year is the target's), no goal word
+_DOC_YEAR_ZH = re.compile(r"((?:19|20)[0-9]{2})\s*年?(?:版|的|那份|这份|那个|这个)?(?:(?!目标|在|要|达到|到)[\u4e00-\u9fff]){0,10}?(" + "|".join(DOC_KINDS) + ")(?:里面?|里头)?")
+_DOC_YEAR_EN = re.compile(
+    r"\b((?:19|20)[0-9]{2})(?:'s)?\s+(?:(?!(?:in|of|for|by|from|under|to|target|goal)\b)[\w-]+\s+){0,4}?("
+    + "|".join(sorted({w for ws in DOC_KINDS.values() for w in ws}, key=len, reverse=True))
+    + r")\b",
+    re.I,
+)
+
+
+def document_years(text: str, docs: list[tuple[str, str, "object"]]) -> tuple[frozenset[str], tuple[tuple[int, int], ...]]:
+    """Years the question uses to name a document ('the 2025 measures', 2026年的意见, 2024年消费方案): a year
+    followed, within a short noun phrase, by a document kind, when one of these documents of that kind was
+    signed that year. Such a year says which document, not which year a figure is for, so the judge does
+    not look for it among the clauses' numbers, and the phrase is not part of what the question is about.
+    Returns the years and the spans of the naming phrases. ``docs``: (doc_id, title, issued date or None)."""
+    signed = {(str(issued.year), kind) for _, title, issued in docs if issued is not None for kind in title_kinds(title)}
+    years: set[str] = set()
+    spans: list[tuple[int, int]] = []
+    for m in _DOC_YEAR_ZH.finditer(text):
+        if (m.group(1), m.group(2)) in signed:
+            years.add(m.group(1))
+            spans.append(m.span())
+    for m in _DOC_YEAR_EN.finditer(text):
+        word = m.group(2).lower()
+        if any((m.group(1), k) in signed for k, ws in DOC_KINDS.items() if word in ws):
+            years.add(m.group(1))
+            spans.append(m.span())
+    return frozenset(years), tuple(spans)
+
+
 def documents_by_title_part(text: str, titles: list[tuple[str, str]], min_chars: int = 6) -> list[str]:
     """The one document a question names by a distinctive part of its title and its kind (服务业创新发展那份
     若干措施): the longest run of characters shared with a title, at least ``min_chars`` long and in no other
