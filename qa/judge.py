@@ -80,6 +80,7 @@ KIND_REFUSAL = {
     "procedure": "procedure_not_stated",
     "contact": "contact_not_stated",
     "names": "names_not_stated",
+    "places": "names_not_stated",
     "agency": "agency_not_stated",
 }
 

@@ -23,7 +23,7 @@ from .intent import CUES
 # for a sum, 收费 or 费用 alone names a topic and asks for nothing.
 
 ASKS_PATH = Path(__file__).resolve().parent / "data" / "asks.toml"
-KINDS = ("amount", "share", "count", "date", "procedure", "contact", "names")  # the order missing kinds are reported in
+KINDS = ("amount", "share", "count", "date", "procedure", "contact", "names", "places")  # the order missing kinds are reported in
 # "agency" (who is responsible) is asked in the words of intent.CUES["agency"] and stated by a clause's printed
 # agency list, a record field, so the judge checks it on the clauses themselves (`qa/judge.py`).
 
@@ -85,7 +85,7 @@ def _without_embedded_questions(text: str) -> str:
 
 def asked_kinds(text: str) -> frozenset[str]:
     """The kinds of information a question asks for: amount, share, count, date, procedure, contact, names,
-    agency."""
+    places, agency."""
     plain = _without_indefinite_ji(text) if "几" in text else text
     plain = _CONTRACTION.sub(r"\1 is", plain)
     plain = _without_embedded_questions(plain)

@@ -1,5 +1,5 @@
 from policyqa.qa.analysis import PlaceNames, normalise
-from policyqa.qa.scope import asked_kinds, doc_number_key, missing_kinds, other_document, same_doc_number, states_count
+from policyqa.qa.scope import asked_kinds, doc_number_key, missing_kinds, other_document, same_doc_number, states, states_count
 
 
 def test_asked_kinds_are_interrogatives_not_topics():
@@ -258,3 +258,13 @@ def test_a_figures_year_beside_a_document_kind_is_still_a_figures_year():
     assert document_years("2024年目标在方案里是多少？", docs)[0] == frozenset()
     assert document_years("What was the 2024 target in the plan?", docs)[0] == frozenset()
     assert document_years("2024年消费方案里体育消费目标是多少", docs)[0] == {"2024"}
+
+
+def test_named_places_are_asked_for_and_stated_only_by_a_list_of_places():
+    assert "places" in asked_kinds("要培育国际美食集聚区，具体在哪些区？")
+    assert "places" in asked_kinds("Which districts are the new gourmet areas going to be in?")
+    # 国家 as 'national', and a district as the body responsible, ask no place
+    assert "places" not in asked_kinds("这个措施是依据哪个国家文件出的？")
+    assert "places" not in asked_kinds("Which departments and district governments are in charge of it?")
+    assert states("places", "强化临港新片区、长三角生态绿色一体化发展示范区、虹桥国际开放枢纽等区域的引擎作用")
+    assert not states("places", "培育一批国际美食集聚区，打造特色街区")
