@@ -268,3 +268,11 @@ def test_named_places_are_asked_for_and_stated_only_by_a_list_of_places():
     assert "places" not in asked_kinds("Which departments and district governments are in charge of it?")
     assert states("places", "强化临港新片区、长三角生态绿色一体化发展示范区、虹桥国际开放枢纽等区域的引擎作用")
     assert not states("places", "培育一批国际美食集聚区，打造特色街区")
+
+
+def test_who_received_a_reward_which_app_and_a_target_are_asked_details():
+    assert "names" in asked_kinds("Which HR service firms have received the reward so far?")
+    assert "contact" in asked_kinds("消费券在哪个app领？")
+    assert "count" in asked_kinds("What's the tourism revenue target for 2035?")
+    # the plan's targets, asked as a whole, are its text: no figure asked
+    assert "count" not in asked_kinds("What are the targets of the plan?")
