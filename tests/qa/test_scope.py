@@ -276,3 +276,16 @@ def test_who_received_a_reward_which_app_and_a_target_are_asked_details():
     assert "count" in asked_kinds("What's the tourism revenue target for 2035?")
     # the plan's targets, asked as a whole, are its text: no figure asked
     assert "count" not in asked_kinds("What are the targets of the plan?")
+
+
+def test_when_asks_a_date_only_as_a_question_word():
+    assert "date" in asked_kinds("Is it still in force? When does it expire?")
+    assert "date" in asked_kinds("When and where is the expo held?")
+    assert "date" not in asked_kinds("Is there support both when our software gets used and when clients buy it?")
+    assert "date" not in asked_kinds("What benefits do we get when it comes to consumer promotion?")
+
+
+def test_certified_restaurants_and_the_full_list_ask_for_names():
+    assert "names" in asked_kinds("Which restaurants have been certified as green restaurants so far?")
+    assert "names" in asked_kinds("Can I see the full list of talent categories?")
+    assert "amount" in asked_kinds("How big is the city's special fund for creative industries?")
