@@ -118,6 +118,19 @@ def _t2s(text: str) -> str:
     return "".join(out)
 
 
+# 那 typed for 哪 (both "na" in pinyin input, the commonest slip in a question): before a department word, in a
+# question with no other interrogative (科技创新券由那个部门负责), it can only be the question word — "that
+# department" needs a question word elsewhere to make a question.
+_NA_DEPARTMENT = re.compile(r"那(?=(?:个|些|几个|几家|家)?(?:政府|市级|相关|主管|职能|具体)?(?:部门|单位|机构|局|委|办))")
+_INTERROGATIVE = re.compile(r"哪|谁|什么|啥|吗|呢|怎|如何|多少|几|是否|有没有|能否|可否|是不是")
+
+
+def _na_for_which(text: str) -> str:
+    if "那" in text and _NA_DEPARTMENT.search(text) and not _INTERROGATIVE.search(text):
+        return _NA_DEPARTMENT.sub("哪", text)
+    return text
+
+
 @functools.lru_cache(maxsize=4096)  # widgets ask the same questions again and again
 def normalise(text: str) -> str:
     """Traditional → simplified characters (OpenCC t2s), full-width → half-width (NFKC), spaces trimmed."""
@@ -204,7 +217,7 @@ class Analyser:
     ) -> AnalysedQuestion:
         """`encoder`, when the dense leg serves: the question's embedding (cached, so search reuses it) is
         evidence for the intent."""
-        text = normalise(query)
+        text = _na_for_which(normalise(query))
         english = is_english(text)
         translation = translator.translate(text) if translator and english else None
         tokens = tuple(question_tokens(self.tokenizer, text))  # bounded cost on long input (index/tokenize.py)

@@ -81,6 +81,7 @@ KIND_REFUSAL = {
     "contact": "contact_not_stated",
     "names": "names_not_stated",
     "places": "names_not_stated",
+    "outcome": "figure_not_stated",
     "agency": "agency_not_stated",
 }
 

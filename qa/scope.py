@@ -23,7 +23,7 @@ from .intent import CUES
 # for a sum, 收费 or 费用 alone names a topic and asks for nothing.
 
 ASKS_PATH = Path(__file__).resolve().parent / "data" / "asks.toml"
-KINDS = ("amount", "share", "count", "date", "procedure", "contact", "names", "places")  # the order missing kinds are reported in
+KINDS = ("amount", "share", "count", "date", "procedure", "contact", "names", "places", "outcome")  # the order missing kinds are reported in
 # "agency" (who is responsible) is asked in the words of intent.CUES["agency"] and stated by a clause's printed
 # agency list, a record field, so the judge checks it on the clauses themselves (`qa/judge.py`).
 
@@ -41,8 +41,8 @@ STATES["year"] = re.compile(r"(?:19|20)[0-9]{2}\s*年|十[一二三四五六七�
 # A date question about a document itself (issued, in force, expiring): every citation carries the
 # document's dates, so such a question is answered from the document record, not from a clause.
 ABOUT_DOCUMENT_DATE = re.compile(
-    r"发布|印发|发的|出台|施行|实施|开始执行|生效|有效期|失效|到期|文号"
-    r"|\btake effect|\bin force\b|\bissued\b|\bpublished\b|\bvalid\b|\bexpire",
+    r"发布|印发|发的|出台|施行|实施|开始执行|生效|有效期|失效|到期|文号|签发|签署"
+    r"|\btake effect|\bin force\b|\bissued\b|\bpublished\b|\bvalid\b|\bexpire|\bsigned\b|\bpromulgated\b",
     re.I,
 )
 
@@ -85,7 +85,7 @@ def _without_embedded_questions(text: str) -> str:
 
 def asked_kinds(text: str) -> frozenset[str]:
     """The kinds of information a question asks for: amount, share, count, date, procedure, contact, names,
-    places, agency."""
+    places, outcome, agency."""
     plain = _without_indefinite_ji(text) if "几" in text else text
     plain = _CONTRACTION.sub(r"\1 is", plain)
     plain = _without_embedded_questions(plain)

@@ -289,3 +289,21 @@ def test_certified_restaurants_and_the_full_list_ask_for_names():
     assert "names" in asked_kinds("Which restaurants have been certified as green restaurants so far?")
     assert "names" in asked_kinds("Can I see the full list of talent categories?")
     assert "amount" in asked_kinds("How big is the city's special fund for creative industries?")
+
+
+def test_whether_a_target_was_reached_asks_an_outcome():
+    assert "outcome" in asked_kinds("Did Shanghai actually reach 1,000 regional HQs by 2025?")
+    assert "outcome" in asked_kinds("2025年上海实际认定了多少家跨国公司地区总部")
+    assert "outcome" in asked_kinds("这个政策批下来了吗？")
+    assert "outcome" not in asked_kinds("到2025年服务业增加值目标是多少？")
+    # a year's reported figure states one; a target for a year does not
+    assert states("outcome", "2020年,全市服务业增加值达到2.8万亿元")
+    assert not states("outcome", "到2025年,服务业增加值达到3.5万亿元")
+
+
+def test_na_typed_for_which_before_a_department_word_is_read_as_which():
+    from policyqa.qa.analysis import _na_for_which
+
+    assert _na_for_which("科技创新券由那个部门负责") == "科技创新券由哪个部门负责"
+    # 'that department', in a question asked with another word, stays
+    assert _na_for_which("那个部门负责的事有哪些") == "那个部门负责的事有哪些"
