@@ -11,6 +11,7 @@ Both are detected in `qa/analysis.py`; `other_document` below is the title compa
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from difflib import SequenceMatcher
@@ -227,7 +228,9 @@ _DOC_YEAR_EN = re.compile(
 )
 
 
-def document_years(text: str, docs: list[tuple[str, str, "object"]]) -> tuple[frozenset[str], tuple[tuple[int, int], ...]]:
+def document_years(
+    text: str, docs: list[tuple[str, str, dt.date | None]]
+) -> tuple[frozenset[str], tuple[tuple[int, int], ...]]:
     """Years the question uses to name a document ('the 2025 measures', 2026年的意见, 2024年消费方案): a year
     followed, within a short noun phrase, by a document kind, when one of these documents of that kind was
     signed that year. Such a year says which document, not which year a figure is for, so the judge does

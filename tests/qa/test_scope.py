@@ -1,5 +1,13 @@
 from policyqa.qa.analysis import PlaceNames, normalise
-from policyqa.qa.scope import asked_kinds, doc_number_key, missing_kinds, other_document, same_doc_number, states, states_count
+from policyqa.qa.scope import (
+    asked_kinds,
+    doc_number_key,
+    missing_kinds,
+    other_document,
+    same_doc_number,
+    states,
+    states_count,
+)
 
 
 def test_asked_kinds_are_interrogatives_not_topics():
