@@ -30,6 +30,7 @@ from .scope import (
     documents_by_year_and_kind,
     other_document,
     same_doc_number,
+    signed_kinds,
     titles_named,
 )
 from .translate import QueryTranslator, Translation, _stemmer, cedict_entries, content_words, is_english
@@ -206,6 +207,7 @@ class Analyser:
         docs = [d.document for d in corpus.documents]
         self._titles = [(d.doc_id, d.title) for d in docs]
         self._issued = [(d.doc_id, d.title, d.issued) for d in docs]
+        self._signed = signed_kinds(self._issued)  # (year, kind) of each document, for document_years
         self._numbers = [(d.doc_id, k) for d in docs if d.doc_number and (k := doc_number_key(normalize(d.doc_number)))]
         self._text = analysis_text(corpus) if text is None else text
         self._places = PlaceNames(
@@ -223,10 +225,18 @@ class Analyser:
         tokens = tuple(question_tokens(self.tokenizer, text))  # bounded cost on long input (index/tokenize.py)
         words = tuple(content_words(text, _stemmer())) if english else ()
         topic_tokens, topic_words = _topic_only(tokens), words
-        if CUES["agency"].search(text):
-            topic = _WHO_ASKED.sub("，", text)
+        doc_years, doc_spans = document_years(text, self._signed)
+        about = text
+        if doc_spans and not english:
+            # a phrase naming one of the documents (2025年的措施) is not part of what the question is about
+            for a, b in sorted(doc_spans, reverse=True):
+                about = about[:a] + "，" + about[b:]
+        if CUES["agency"].search(about):
+            topic = _WHO_ASKED.sub("，", about)
             topic_tokens = _topic_only(question_tokens(self.tokenizer, topic))
             topic_words = tuple(content_words(topic, _stemmer())) if english else ()
+        elif about is not text:
+            topic_tokens = _topic_only(question_tokens(self.tokenizer, about))
         vector = None
         if encoder is not None and self.intent_model.uses_vector(encoder.model, encoder.dim) and text.strip():
             vector = encoder.encode(text)
@@ -243,15 +253,6 @@ class Analyser:
         # 扩能提质的意见》 is not the city's 实施意见)
         if about_date and not named and not others:
             named = documents_by_year_and_kind(text, self._issued) or documents_by_title_part(text, self._titles)
-        doc_years, doc_spans = document_years(text, self._issued)
-        if doc_spans and not english:
-            # a phrase naming one of the documents (2025年的措施) is not part of what the question is about
-            topic = text
-            for a, b in sorted(doc_spans, reverse=True):
-                topic = topic[:a] + "，" + topic[b:]
-            if CUES["agency"].search(topic):
-                topic = _WHO_ASKED.sub("，", topic)
-            topic_tokens = _topic_only(question_tokens(self.tokenizer, topic))
         places = self._places.foreign_en(text) if english else self._places.foreign(normalize_for_search(text), tokens)
         agencies = tuple(self.directory.find_in(text))
         return AnalysedQuestion(

@@ -228,15 +228,18 @@ _DOC_YEAR_EN = re.compile(
 )
 
 
-def document_years(
-    text: str, docs: list[tuple[str, str, dt.date | None]]
-) -> tuple[frozenset[str], tuple[tuple[int, int], ...]]:
+def signed_kinds(docs: list[tuple[str, str, dt.date | None]]) -> frozenset[tuple[str, str]]:
+    """(signing year, kind) of every dated document: what `document_years` matches a question against, computed
+    once per corpus. ``docs``: (doc_id, title, issued date or None)."""
+    return frozenset((str(issued.year), kind) for _, title, issued in docs if issued is not None for kind in title_kinds(title))
+
+
+def document_years(text: str, signed: frozenset[tuple[str, str]]) -> tuple[frozenset[str], tuple[tuple[int, int], ...]]:
     """Years the question uses to name a document ('the 2025 measures', 2026年的意见, 2024年消费方案): a year
     followed, within a short noun phrase, by a document kind, when one of these documents of that kind was
     signed that year. Such a year says which document, not which year a figure is for, so the judge does
     not look for it among the clauses' numbers, and the phrase is not part of what the question is about.
-    Returns the years and the spans of the naming phrases. ``docs``: (doc_id, title, issued date or None)."""
-    signed = {(str(issued.year), kind) for _, title, issued in docs if issued is not None for kind in title_kinds(title)}
+    Returns the years and the spans of the naming phrases. ``signed``: `signed_kinds` of the documents."""
     years: set[str] = set()
     spans: list[tuple[int, int]] = []
     for m in _DOC_YEAR_ZH.finditer(text):

@@ -229,19 +229,19 @@ def test_which_ones_asks_a_list_like_which():
 def test_a_year_that_names_a_document_is_not_a_figures_year():
     import datetime as dt
 
-    from policyqa.qa.scope import document_years
+    from policyqa.qa.scope import document_years, signed_kinds
 
-    docs = [
+    signed = signed_kinds([
         ("m2025", "上海市促进服务业创新发展的若干措施", dt.date(2025, 4, 1)),
         ("o2026", "关于推进服务业扩能提质的实施意见", dt.date(2026, 1, 5)),
         ("p2021", "上海市服务业发展“十四五”规划", dt.date(2021, 6, 1)),
-    ]
-    years, spans = document_years("“沙盒”式监管试点，2025年的措施和2026年的意见里分别由哪些部门负责？", docs)
+    ])
+    years, spans = document_years("“沙盒”式监管试点，2025年的措施和2026年的意见里分别由哪些部门负责？", signed)
     assert years == {"2025", "2026"} and len(spans) == 2
-    assert document_years("Under the 2025 service industry measures, who publishes the list?", docs)[0] == {"2025"}
+    assert document_years("Under the 2025 service industry measures, who publishes the list?", signed)[0] == {"2025"}
     # a year no document of that kind was signed in is a figure's year: the 2021 plan's 2025 target
-    assert document_years("十四五规划里2025年服务进出口总额目标是多少？", docs)[0] == frozenset()
-    assert document_years("What was the 2025 target in the plan?", docs)[0] == frozenset()
+    assert document_years("十四五规划里2025年服务进出口总额目标是多少？", signed)[0] == frozenset()
+    assert document_years("What was the 2025 target in the plan?", signed)[0] == frozenset()
 
 
 def test_whether_a_figure_is_set_asks_for_it():
@@ -260,12 +260,12 @@ def test_qualifications_as_a_topic_ask_no_procedure():
 def test_a_figures_year_beside_a_document_kind_is_still_a_figures_year():
     import datetime as dt
 
-    from policyqa.qa.scope import document_years
+    from policyqa.qa.scope import document_years, signed_kinds
 
-    docs = [("p2024", "上海市提振服务消费实施方案", dt.date(2024, 5, 1))]
-    assert document_years("2024年目标在方案里是多少？", docs)[0] == frozenset()
-    assert document_years("What was the 2024 target in the plan?", docs)[0] == frozenset()
-    assert document_years("2024年消费方案里体育消费目标是多少", docs)[0] == {"2024"}
+    signed = signed_kinds([("p2024", "上海市提振服务消费实施方案", dt.date(2024, 5, 1))])
+    assert document_years("2024年目标在方案里是多少？", signed)[0] == frozenset()
+    assert document_years("What was the 2024 target in the plan?", signed)[0] == frozenset()
+    assert document_years("2024年消费方案里体育消费目标是多少", signed)[0] == {"2024"}
 
 
 def test_named_places_are_asked_for_and_stated_only_by_a_list_of_places():
