@@ -3,6 +3,9 @@
     .venv/bin/python -m policyqa.eval.fit            # engine as served (settings: QA_MODE, QA_MODEL…)
 
 * Intent: multinomial logistic regression over the features of `qa.intent.features` → `qa/data/intent.json`.
+* Ranking: logistic regression over `qa.rank.hit_features` of the fused top 10 (is this clause one that answers
+  the question?), one model per language, on hybrid retrieval of the answerable dev questions → `qa/data/rank.json`,
+  with out-of-fold (5-fold by question) figures against the fused order.
 * Answerability: logistic regression over `qa.judge` evidence, one model over the lexical features (fitted
   on lexical-mode retrieval) and one adding the dense similarities (fitted on hybrid retrieval, when the
   model is available) → `qa/data/judge.json`. The operating point is chosen on the risk–coverage curve
@@ -24,12 +27,16 @@ from policyqa.qa.intent import DEFAULT_PATH as INTENT_PATH
 from policyqa.qa.intent import INTENTS, features
 from policyqa.qa.judge import DEFAULT_PATH as JUDGE_PATH
 from policyqa.qa.judge import FEATURES_DENSE, FEATURES_DENSE_EN, FEATURES_LEXICAL, LinearModel, shares_no_topic_word
+from policyqa.qa.rank import DEFAULT_PATH as RANK_PATH
+from policyqa.qa.rank import FEATURES as RANK_FEATURES
+from policyqa.qa.rank import RankModel, hit_features
 
 from .dataset import Question, load_questions
 
 MAX_ANSWERABLE_REFUSED = 0.04  # on dev, out of fold; the target on unseen questions is ≤ 0.05
 C_JUDGE = 0.3  # chosen on dev out of fold among 0.3, 1, 3
 C_INTENT = 3.0
+C_RANK = 1.0  # chosen on dev out of fold among 0.1, 1, 10 (English hit@1 0.721 / 0.723 / 0.727, Chinese 0.906 / 0.906 / 0.910)
 
 
 VECTOR_SCALES = (10.0, 20.0, 40.0)  # the question vector's weight against the n-grams, chosen on dev out of fold
@@ -166,6 +173,60 @@ def fit_judge(rows: list[tuple[dict, bool, bool]], names: tuple[str, ...]) -> tu
                    "oof_curve": points}
 
 
+def _first_right(order: list[int], hits_agencies: list[tuple[str, ...]], gold_agencies: list[str]) -> bool:
+    first = next((hits_agencies[i] for i in order if hits_agencies[i]), None)
+    return first is not None and set(first) == set(gold_agencies)
+
+
+def fit_ranker(groups: list[dict]) -> tuple[dict[str, RankModel], dict]:
+    """groups: one per answerable dev question — its lang, features of its fused top 10, which of them are
+    gold, their printed agencies and, for agency questions, the gold agencies. Per language: out-of-fold
+    (5-fold by question) hit@1, MRR@10 and agency questions whose first clause with agencies is exactly right,
+    fused order against ranked; then the model fitted on all of them."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    models, info = {}, {}
+    for lang in ("zh", "en"):
+        gs = [g for g in groups if g["lang"] == lang]
+        if not gs:
+            continue
+        X = np.array([[x[f] for f in RANK_FEATURES] for g in gs for x in g["x"]], float)
+        y = np.array([lab for g in gs for lab in g["y"]], bool)
+        qid = np.array([i for i, g in enumerate(gs) for _ in g["x"]])
+        pred = np.zeros(len(y))
+        for tr, te in GroupKFold(5).split(X, y, qid):
+            mean, scale = X[tr].mean(axis=0), X[tr].std(axis=0)
+            scale[scale == 0] = 1.0
+            clf = LogisticRegression(C=C_RANK, max_iter=5000).fit((X[tr] - mean) / scale, y[tr])
+            pred[te] = clf.decision_function((X[te] - mean) / scale)
+        figures = {}
+        for name, ranked in (("fused", False), ("ranked", True)):
+            h1 = mrr = agency = n_agency = 0.0
+            pos = 0
+            for g in gs:
+                n = len(g["x"])
+                order = sorted(range(n), key=lambda i: (-pred[pos + i], i)) if ranked else list(range(n))
+                pos += n
+                first = next((k for k, i in enumerate(order, 1) if g["y"][i]), None)
+                h1 += first == 1
+                mrr += 1.0 / first if first else 0.0
+                if g["gold_agencies"]:
+                    n_agency += 1
+                    agency += _first_right(order, g["agencies"], g["gold_agencies"])
+            figures[name] = {"hit@1": round(h1 / len(gs), 4), "mrr@10": round(mrr / len(gs), 4),
+                             "agency_first_right": f"{int(agency)}/{int(n_agency)}"}
+        mean, scale = X.mean(axis=0), X.std(axis=0)
+        scale[scale == 0] = 1.0
+        clf = LogisticRegression(C=C_RANK, max_iter=5000).fit((X - mean) / scale, y)
+        models[lang] = RankModel(
+            RANK_FEATURES, tuple(round(float(v), 6) for v in mean), tuple(round(float(v), 6) for v in scale),
+            tuple(round(float(v), 6) for v in clf.coef_[0]), round(float(clf.intercept_[0]), 6),
+        )
+        info[lang] = {"questions": len(gs), "oof": figures}
+    return models, info
+
+
 # Candidate evidence compared out of fold on dev by `--compare` (the features each model keeps are chosen from
 # this table on dev, and recorded in qa/judge.py's FEATURES_*).
 CANDIDATES = ("missing_sent", "asks", "numbers_missing", "agree", "margin", "rare_missing", "missing1", "year_missing")
@@ -197,6 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", default="dev", choices=["dev"], help="fitting reads the dev half only")
     ap.add_argument("--skip-intent", action="store_true")
+    ap.add_argument("--skip-rank", action="store_true")
     ap.add_argument("--skip-judge", action="store_true")
     ap.add_argument("--compare", action="store_true", help="compare candidate evidence out of fold; write nothing")
     args = ap.parse_args(argv)
@@ -220,9 +282,35 @@ def main(argv: list[str] | None = None) -> None:
         print(f"intent: dev cross-validated accuracy {intent['cv_accuracy_dev']}"
               f"{', with the question vector ' + str(intent['vector']['cv_accuracy_dev']) if 'vector' in intent else ''} → {INTENT_PATH}")
         answerer.analyser.intent_model = type(answerer.analyser.intent_model).load()
+    judge = answerer.judge
+    if not args.skip_rank and not args.compare and searcher.dense_available:
+        groups = []
+        for q in questions:
+            if not (q.answerable and q.gold):
+                continue
+            aq = answerer.analyse(searcher, q.question)
+            if aq.reverse_agency:
+                continue
+            hits = list(searcher.search(aq, top_k=10, mode="hybrid").hits)
+            if len(hits) < 2 or any(h.dense_sim is None for h in hits):
+                continue
+            groups.append({
+                "lang": aq.lang, "x": hit_features(aq, hits, judge.coverage), "y": [h.clause.clause_id in q.gold for h in hits],
+                "agencies": [h.clause.agencies for h in hits],
+                "gold_agencies": list(q.gold_agencies) if q.type == "agency" else [],
+            })
+        models, info = fit_ranker(groups)
+        RANK_PATH.write_text(json.dumps({
+            "_comment": "Clause ranking models fitted on the dev half only by policyqa.eval.fit (logistic regression "
+            "on standardised qa.rank features of the fused top 10; out-of-fold figures against the fused order).",
+            "fitted": dt.date.today().isoformat(),
+            "models": {k: m.to_dict() for k, m in models.items()}, "fit": info,
+        }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        for lang, i in info.items():
+            print(f"ranking, {lang}: {i['questions']} questions, out of fold {i['oof']} → {RANK_PATH}")
+        answerer.ranker = type(answerer.ranker)(judge.coverage)
     if args.skip_judge:
         return
-    judge = answerer.judge
 
     def evidence_rows(mode: str) -> list[tuple[dict, bool, bool]]:
         rows = []
@@ -231,9 +319,9 @@ def main(argv: list[str] | None = None) -> None:
             if aq.reverse_agency:
                 continue  # answered from the directory, never judged
             result = searcher.search(aq, top_k=10, mode=mode)
-            hits = list(result.hits)
+            hits = answerer.ranker.rank(aq, result.hits)  # as the answer pipeline orders them (hybrid only)
             # no hits: refused by rule, counted as refused; the language kept so each model's curve sees it
-            x, _ = judge.evidence(aq, hits, result.dense_gap) if hits else ({**{f: 0.0 for f in (*FEATURES_DENSE, *CANDIDATES)}, "english": float(aq.english)}, ())
+            x, _ = judge.evidence(aq, hits, result.dense_gap, list(result.hits)) if hits else ({**{f: 0.0 for f in (*FEATURES_DENSE, *CANDIDATES)}, "english": float(aq.english)}, ())
             forced = bool(aq.places or aq.other_documents or not hits or shares_no_topic_word(x))
             if mode == "lexical":
                 x = {f: v for f, v in x.items() if f not in ("dense1", "dense3", "sent1", "sent3", "dgap", "en_dgap")}

@@ -15,6 +15,7 @@ from .agencies import Agency, AgencyDirectory
 from .analysis import AnalysedQuestion, Analyser
 from .compose import AgencyEvidence, Citation, Composer, document_facts, lead_order
 from .judge import Judge, Verdict
+from .rank import Ranker
 from .search import Searcher
 from .translate import Translation
 
@@ -138,9 +139,10 @@ class Answer:
 
 
 class Answerer:
-    """The answer pipeline: analyse the question once, search with it, judge the evidence, compose.
+    """The answer pipeline: analyse the question once, search with it, rank what was found, judge the
+    evidence, compose.
 
-    Each stage has its own module — `analysis`, `judge`, `compose` — and reads the analysed question;
+    Each stage has its own module — `analysis`, `search`, `rank`, `judge`, `compose` — and reads the analysed question;
     none re-tokenises or re-translates it."""
 
     def __init__(
@@ -161,6 +163,7 @@ class Answerer:
         self.analyser = Analyser(corpus, directory, tok, places_present=places_present, text=analysis_text)
         # the build's clause tokens only when they come from this very tokenizer (the keyword leg's)
         self.judge = Judge(corpus, tok, clause_tokens=clause_tokens if tokenizer is not None else None)
+        self.ranker = Ranker(self.judge.coverage)
         self.composer = Composer(corpus, directory, citations=self.config.citations, agency_votes=self.config.agency_votes)
 
     @property
@@ -182,7 +185,7 @@ class Answerer:
         if q.reverse_agency:
             return self._reverse(q, searcher, as_of)
         result = searcher.search(q, top_k=top_k)
-        hits = list(result.hits)
+        hits = self.ranker.rank(q, result.hits)
         if len(q.documents) == 1 and q.about_document_date and ("date" in q.asks or _VALIDITY.search(q.text)):
             return self._document_facts(q, result, hits, as_of)
         tr = q.translation
@@ -200,7 +203,7 @@ class Answerer:
 
         if english and result.mode == "lexical" and not tr:
             return refuse(Refusal("language"))
-        verdict = self.judge.judge(q, hits, result.dense_gap)
+        verdict = self.judge.judge(q, hits, result.dense_gap, list(result.hits))
         if not verdict.answerable:
             return refuse(Refusal(verdict.refusal_kind or "no_match", verdict.refusal_detail), verdict)
 

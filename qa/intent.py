@@ -20,6 +20,12 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 # General question cues (interrogatives and the words policy questions use for each kind) — features of
 # the model, never a decision on their own when the model is present.
+# verbs after 'who' that do not ask for the unit responsible (see CUES["agency"])
+_NOT_ACTOR = (
+    r"(?:is|are|was|were|can|could|may|might|must|do|does|did|has|have|had|gets?|receives?|qualif(?:y|ies)|"
+    r"benefits?|wins?|pays?|appl(?:y|ies)|needs?|wants?|uses?|counts?|says?|knows?|sees?)"
+)
+
 CUES = {
     "agency": re.compile(
         # a department word may carry a modifier that says whose (哪些政府部门, 哪个市级单位)
@@ -32,7 +38,13 @@ CUES = {
         r"\bwhich (?:[a-z-]+ ){0,2}(?:agency|agencies|department|departments|bureau|bureaus|body|bodies|office|offices|authority|authorities)\b|"
         r"\bwho (?:is|are) (?:responsible|in charge)|"
         r"\bwho (?:handles|leads|runs|oversees|manages|decides|approves|regulates|supervises|administers|coordinates)\b|"
-        r"\bresponsible for\b|\bin charge of\b",
+        r"\bresponsible for\b|\bin charge of\b|"
+        # 'who' with a verb of doing asks for the actor (who compiles, who organizes, who will set up): in a
+        # policy document, the unit responsible. Not after an auxiliary or modal (who is eligible, who can
+        # apply) nor with a verb whose subject gains, applies, pays or reports (who gets, who qualifies,
+        # who pays, who says): those ask who benefits or is eligible, not who is responsible
+        rf"\bwho (?:will|would|should|shall|is going to|are going to) (?!{_NOT_ACTOR}\b)[a-z]+\b|"
+        rf"\bwho (?!{_NOT_ACTOR}\b)[a-z]+(?:s|es)\b",
         re.I,
     ),
     "figure": re.compile(

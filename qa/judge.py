@@ -141,10 +141,13 @@ class Verdict:
 
 
 def shares_no_topic_word(x: dict[str, float]) -> bool:
-    """The best clauses print not one word of the question's topic (a greeting, 'who are you', 天气咋样):
-    they were found on similarity alone, and nothing in them is about what was asked. Decides alone, as the
-    place and document rules do; on the labelled questions every such question is unanswerable."""
-    return x["matched3"] == 0.0
+    """The search's best clauses print not one word of the question's topic (a greeting, 'who are you',
+    天气咋样): they were found on similarity alone, and nothing in them is about what was asked. Decides alone,
+    as the place and document rules do; on the labelled questions every such question is unanswerable. Read
+    on the search's own top three (`matched3_found`), before the ranking model reorders them: that model
+    favours a clause printing the question's words, so for 你能做什么 it lifts one printing 做 from tenth
+    place, which says nothing about whether the documents are about the question."""
+    return x.get("matched3_found", x["matched3"]) == 0.0
 
 
 def _fallback_models() -> dict[str, LinearModel]:
@@ -262,9 +265,10 @@ class Judge:
         return got / self._idf_unknown, (max(missing) / self._idf_unknown if missing else 0.0)
 
     def evidence(
-        self, q: AnalysedQuestion, hits: list[Hit], dense_gap: float | None = None
+        self, q: AnalysedQuestion, hits: list[Hit], dense_gap: float | None = None, found: list[Hit] | None = None
     ) -> tuple[dict[str, float], tuple[str, ...]]:
-        """``dense_gap``: `SearchResult.dense_gap` of the search that found ``hits``."""
+        """``dense_gap``: `SearchResult.dense_gap` of the search that found ``hits``; ``found``: the search's
+        own order when ``hits`` were reordered by the ranking model (qa/rank.py)."""
         top = hits[:3]
         covs = [self.coverage(q, h.clause.clause_id, h.clause.text) for h in top]
         m1, miss1 = self.matched(q, [hits[0].clause.clause_id])
@@ -312,6 +316,7 @@ class Judge:
             "numbers_missing": nums_missing,
             "matched1": m1,
             "matched3": m3,
+            "matched3_found": self.matched(q, [h.clause.clause_id for h in found[:3]])[0] if found is not None else m3,
             "rare_missing": miss3,
             "missing1": float(missing1),
             "year_missing": float(year_missing),
@@ -330,14 +335,16 @@ class Judge:
 
     # --- the decision -----------------------------------------------------------------------------
 
-    def judge(self, q: AnalysedQuestion, hits: list[Hit], dense_gap: float | None = None) -> Verdict:
+    def judge(
+        self, q: AnalysedQuestion, hits: list[Hit], dense_gap: float | None = None, found: list[Hit] | None = None
+    ) -> Verdict:
         if q.places:
             return Verdict(False, 0.0, "other_place", q.places[0])
         if q.other_documents:
             return Verdict(False, 0.0, "other_document", q.other_documents[0])
         if not hits:
             return Verdict(False, 0.0, "no_match")
-        x, missing = self.evidence(q, hits, dense_gap)
+        x, missing = self.evidence(q, hits, dense_gap, found)
         if shares_no_topic_word(x):
             return Verdict(False, 0.0, "no_match", "", x, missing)
         model = self.model_for(x)

@@ -31,3 +31,15 @@ def test_shipped_model_loads_and_its_vector_part_matches_its_dimension():
         assert len(m.vector.coef) == len(m.classes)
         assert all(len(row) == m.vector.dim for row in m.vector.coef)
         assert raw["vector"]["cv_accuracy_dev"] > raw["cv_accuracy_dev"]  # stored only when it helped on dev
+
+
+def test_who_with_a_verb_of_doing_asks_for_the_unit_responsible():
+    from policyqa.qa.scope import asked_kinds
+
+    for q in ("Who compiles the professional services development index?", "who organizes the education expo",
+              "Who will set up the data platform?", "Who should I talk to about the key-company lists?"):
+        assert "agency" in asked_kinds(q), q
+    # who benefits, is eligible or pays is not who is responsible
+    for q in ("Who is eligible for the rent subsidy?", "who gets the first-store reward", "Who can apply?",
+              "who pays for the consumption vouchers", "who qualifies as a key enterprise", "who are you?"):
+        assert "agency" not in asked_kinds(q), q
