@@ -32,8 +32,17 @@ from .scope import (
     same_doc_number,
     signed_kinds,
     titles_named,
+    without_form_words,
 )
-from .translate import QueryTranslator, Translation, _stemmer, cedict_entries, content_words, is_english
+from .translate import (
+    EN_STOPWORDS,
+    QueryTranslator,
+    Translation,
+    _stemmer,
+    cedict_entries,
+    content_words,
+    is_english,
+)
 
 _HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
@@ -221,12 +230,18 @@ class Analyser:
         evidence for the intent."""
         text = _na_for_which(normalise(query))
         english = is_english(text)
-        translation = translator.translate(text) if translator and english else None
+        if english and translator is not None:
+            text = spelled(text, translator.renders)
+        asks = asked_kinds(text)
+        # an English question's words that only name the kind of figure asked ('what share of GDP') are its
+        # form: neither translated for the keyword legs nor part of its topic
+        plain = without_form_words(text, asks) if english else text
+        translation = translator.translate(plain) if translator and english else None
         tokens = tuple(question_tokens(self.tokenizer, text))  # bounded cost on long input (index/tokenize.py)
-        words = tuple(content_words(text, _stemmer())) if english else ()
+        words = tuple(content_words(plain, _stemmer())) if english else ()
         topic_tokens, topic_words = _topic_only(tokens), words
         doc_years, doc_spans = document_years(text, self._signed)
-        about = text
+        about = plain
         if doc_spans and not english:
             # a phrase naming one of the documents (2025年的措施) is not part of what the question is about
             for a, b in sorted(doc_spans, reverse=True):
@@ -235,12 +250,11 @@ class Analyser:
             topic = _WHO_ASKED.sub("，", about)
             topic_tokens = _topic_only(question_tokens(self.tokenizer, topic))
             topic_words = tuple(content_words(topic, _stemmer())) if english else ()
-        elif about is not text:
+        elif about is not plain:
             topic_tokens = _topic_only(question_tokens(self.tokenizer, about))
         vector = None
         if encoder is not None and self.intent_model.uses_vector(encoder.model, encoder.dim) and text.strip():
             vector = encoder.encode(text)
-        asks = asked_kinds(text)
         intent, scores = self.intent_model.classify(text, vector, encoder.model if encoder else None, asks)
         titles = titles_named(text)
         others = tuple(t for t in titles if other_document(f"《{t}》", [t2 for _, t2 in self._titles]))
@@ -254,6 +268,12 @@ class Analyser:
         if about_date and not named and not others:
             named = documents_by_year_and_kind(text, self._issued) or documents_by_title_part(text, self._titles)
         places = self._places.foreign_en(text) if english else self._places.foreign(normalize_for_search(text), tokens)
+        if places and self._places.names_home(text, english):
+            # where the asker comes from, in a question about the documents' own city (我在成都开了三家店，想来上海
+            # 开首店; 'we're a Shenzhen firm moving to Shanghai'), is not what is asked about: judged on the
+            # evidence, not refused for naming it. A place that is itself the subject (苏州有没有类似上海的补贴)
+            # still decides alone.
+            places = [p for p in places if not asker_origin(text, p)]
         agencies = tuple(self.directory.find_in(text))
         return AnalysedQuestion(
             raw=query,
@@ -280,7 +300,68 @@ class Analyser:
         )
 
 
+# --- spelling (English) -------------------------------------------------------------------------------
+
+# An English word the dictionary cannot render is evidence that the question is off the documents' subject
+# (the judge's `unknown` share), so a typed *suport* or *langauge* made answerable questions look off-topic.
+# Such a word is replaced by the spelling checker's one-edit correction (pyspellchecker's English word
+# frequencies; transpositions count as one edit) only when the correction is a word the dictionary renders or
+# a function word — never a word the checker knows, a Latin word the documents use (REITs), or a capitalised
+# name inside the sentence (Lingang would become linsang).
+MAX_SPELLED = 8  # corrections tried per question: each costs up to a few ms, so hostile input stays bounded
+# five letters or more (a four-letter word has many one-edit neighbours: tech → teach), not part of a
+# hyphenated compound (sci-tech is meant)
+_LATIN_WORD = re.compile(r"(?<![A-Za-z'-])([A-Za-z][a-z]{4,19})(?![A-Za-z'-])")
+
+
+@functools.lru_cache(maxsize=1)
+def _spell_checker():
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
+def spelled(text: str, renders: Callable[[str], bool], checker=None) -> str:
+    """The question with misspelt English words corrected (see above); unchanged when nothing applies."""
+    tried = 0
+    out, done = [], 0
+    for m in _LATIN_WORD.finditer(text):
+        w = m.group(1)
+        if w[0].isupper() and m.start() > 0 and not re.fullmatch(r"[\s\W]*", text[: m.start()].rsplit(".", 1)[-1]):
+            continue  # a capitalised word inside a sentence: a name
+        low = w.lower()
+        if low in EN_STOPWORDS or renders(low):
+            continue
+        checker = checker or _spell_checker()
+        if low in checker:
+            continue
+        tried += 1
+        if tried > MAX_SPELLED:
+            break
+        fix = checker.correction(low)
+        if fix and fix != low and (fix in EN_STOPWORDS or renders(fix)):
+            out += [text[done : m.start()], fix]
+            done = m.end()
+    return "".join(out) + text[done:] if out else text
+
+
 # --- places -------------------------------------------------------------------------------------------
+
+# the asker's self-description before a place: 我在成都…, 我是从广州过来的, 我们是一家新加坡的…品牌; "I'm from",
+# "we are based in", "moving from", "a Shenzhen company" after I/we/our
+_ORIGIN_ZH = r"(?:我|我们|咱们|本人|我司|我家)(?:公司|企业)?(?:是|原来|之前|目前|现在)?(?:一家)?(?:在|从|来自|是)?(?:一家)?$"
+_ORIGIN_EN = r"(?:\b(?:i|we)(?:'m|'re| am| are)? (?:(?:originally|currently) )?(?:from|based in|located in|in)|\bmoving (?:\w+ )?from|\brelocating (?:\w+ )?from|\b(?:we are|we're|i am|i'm|our) (?:a|an)? ?)\s*$"
+
+
+def asker_origin(text: str, place: str) -> bool:
+    """Whether ``place`` is named as where the asker is or comes from: the words just before it describe
+    the asker (我在成都, 我是从广州过来的, 我们是一家新加坡的, "I'm from Chengdu", "we're a Shenzhen firm")."""
+    english = not _ALL_CJK.search(place)
+    for m in re.finditer(re.escape(place), text, re.I if english else 0):
+        before = text[max(0, m.start() - 24) : m.start()]
+        if re.search(_ORIGIN_EN if english else _ORIGIN_ZH, before.lower() if english else before):
+            return True
+    return False
 
 _PLACE_GLOSS = re.compile(r"([A-Z][a-z]+(?: [A-Z][a-z]+)?)\b")
 _PLACE_KIND = re.compile(r"\b(?:city|province|county|district|capital|prefecture|municipality|region|town)\b")
@@ -345,6 +426,7 @@ class PlaceNames:
         self._en_known: set[str] = set()
         self._zh: set[str] = set()
         self._common: frozenset[str] = frozenset()
+        self._home: tuple[frozenset[str], frozenset[str]] | None = None  # names_home
         self._lock = threading.Lock()
 
     def _posseg(self):
@@ -391,6 +473,19 @@ class PlaceNames:
                 self._en_known = set(named)
                 self._common = common
             return self._en
+
+    def names_home(self, query: str, english: bool) -> bool:
+        """Whether the question names the documents' own city or a place in it (上海, 浦东, 'Shanghai')."""
+        with self._lock:
+            if self._home is None:
+                named, _, _, local = _cedict_places()
+                zh = frozenset(h for heads in named.values() for h in heads if len(h) >= 2 and h in local)
+                self._home = (zh, frozenset(name for name, heads in named.items() if heads & zh))
+            zh, en = self._home
+        if english:
+            words = re.findall(r"[a-z]+", query.lower())
+            return any(w in en for w in words) or any(f"{a} {b}" in en for a, b in zip(words, words[1:]))
+        return any(h in query for h in zh)
 
     def _printed(self, head: str) -> bool:
         if self._present is not None and _ALL_CJK.fullmatch(head):

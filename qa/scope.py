@@ -37,6 +37,28 @@ def _load_kinds(path: Path = ASKS_PATH) -> tuple[dict[str, re.Pattern], dict[str
 
 
 ASKS, STATES = _load_kinds()
+
+
+def _load_form_words(path: Path = ASKS_PATH) -> dict[str, re.Pattern]:
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {
+        k: re.compile(r"\b(?:" + "|".join(map(re.escape, raw[k]["form_words"])) + r")\b", re.I)
+        for k in KINDS if raw[k].get("form_words")
+    }
+
+
+FORM_WORDS = _load_form_words()
+
+
+def without_form_words(text: str, asks: frozenset[str]) -> str:
+    """An English question without the nouns that only name the kind of figure it asks for (asks.toml
+    `form_words`: 'what share of GDP', 'the number of zones'): the question's form, not its topic, so neither
+    translated for the keyword legs nor counted in its coverage."""
+    for kind in asks:
+        rx = FORM_WORDS.get(kind)
+        if rx is not None:
+            text = rx.sub(" ", text)
+    return text
 STATES["year"] = re.compile(r"(?:19|20)[0-9]{2}\s*年|十[一二三四五六七八九]五")
 
 # A date question about a document itself (issued, in force, expiring): every citation carries the
@@ -73,15 +95,23 @@ _CONTRACTION = re.compile(r"\b(what|who|where|when|how|which|it|there|that)['’
 # interrogative as the object of a preposition ("the cap on how many tickets", "rules of how much is charged",
 # "limits to when shops open") holds an indirect question: what it names is the topic, and the opening word is
 # what is asked. 'about' is left out: "about how much" also means "roughly how much". The embedded wh-word is
-# replaced by a neutral word, so no kind pattern reads it.
-_OPENING_QUESTION = re.compile(r"^\W*(?:who|whom|whose|which|what|where|when|why|how|is|are|does|do|can|could|will)\b", re.I)
+# replaced by a neutral word, so no kind pattern reads it. The question may follow a sentence saying who asks
+# ("We run cruise lines. Is there a reward based on…"), and the interrogative may be the second of two objects
+# of the preposition ("based on the number of voyages or how long ships stay").
+_OPENING_QUESTION = re.compile(r"(?:^|[.!?]\s+)\W*(?:who|whom|whose|which|what|where|when|why|how|is|are|does|do|can|could|will)\b", re.I)
 _EMBEDDED_QUESTION = re.compile(r"\b(?:on|of|over|regarding|concerning|to|for)\s+(how\s+(?:many|much|long|often|far)|when|where)\b", re.I)
+# the second object: subject before verb (how long ships stay), not a question of its own (… and how long is it)
+_EMBEDDED_SECOND = re.compile(
+    r"\b(?:on|of|over|regarding|concerning)\s+(?:[\w'-]+\s+){1,6}?(?:or|and)\s+(how\s+(?:many|much|long|often|far)|when|where)\b"
+    r"(?!\s+(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had)\b)", re.I)
 
 
 def _without_embedded_questions(text: str) -> str:
     if not _OPENING_QUESTION.search(text):
         return text
-    return _EMBEDDED_QUESTION.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + "the", text)
+    for rx in (_EMBEDDED_QUESTION, _EMBEDDED_SECOND):
+        text = rx.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + "the", text)
+    return text
 
 
 def asked_kinds(text: str) -> frozenset[str]:

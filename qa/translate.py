@@ -244,6 +244,14 @@ class QueryTranslator:
         return Translation(query, tuple(terms))
 
 
+    def renders(self, word: str) -> bool:
+        """Whether an English word has a Chinese rendering the documents print (or is a Latin word they use)."""
+        w = word.lower()
+        if w in self._latin:
+            return True
+        stems = [self._stem.stemWord(w)]
+        return any(st in self._index for st in stems) or any(st in self._index for st in self._related(stems[0]))
+
     def _related(self, stem: str) -> set[str]:
         """Stems of the same word family that Porter stemming leaves apart: one is a prefix of the other and
         the shared part has at least ``RELATED_PREFIX`` letters (consum / consumpt, product / produc)."""

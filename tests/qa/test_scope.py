@@ -315,3 +315,29 @@ def test_na_typed_for_which_before_a_department_word_is_read_as_which():
     assert _na_for_which("科技创新券由那个部门负责") == "科技创新券由哪个部门负责"
     # 'that department', in a question asked with another word, stays
     assert _na_for_which("那个部门负责的事有哪些") == "那个部门负责的事有哪些"
+
+
+def test_is_x_eligible_asks_whether_x_is_covered_not_the_procedure():
+    assert "procedure" not in asked_kinds("Is my tech consulting firm eligible for the sci-tech performance loan?")
+    assert "procedure" not in asked_kinds("Are law firms eligible, and what would we get out of it?")
+    for q in ("What are the eligibility criteria for the fund?", "Who is eligible for the rent subsidy?",
+              "What makes a company eligible?"):
+        assert "procedure" in asked_kinds(q), q
+
+
+def test_where_the_asker_comes_from_is_not_what_is_asked_about(corpus):
+    from policyqa.index.tokenize import JiebaTokenizer, user_dictionary
+    from policyqa.qa.agencies import AgencyDirectory
+    from policyqa.qa.analysis import Analyser, asker_origin
+
+    assert asker_origin("我在成都开了三家川菜馆，今年打算来上海开第一家门店", "成都")
+    assert asker_origin("我是从广州过来的餐饮老板", "广州")
+    assert asker_origin("we're a Shenzhen firm moving to Shanghai", "Shenzhen")
+    assert not asker_origin("杭州有没有类似上海这种算力券", "杭州")
+    assert not asker_origin("Does the subsidy cover companies registered in Suzhou?", "Suzhou")
+    analyser = Analyser(corpus, AgencyDirectory.load(), JiebaTokenizer(user_dictionary(corpus.clauses)))
+    # named with the documents' own city: judged on the evidence, not refused for naming the other place
+    assert analyser.analyse("我在成都开了三家川菜馆，今年打算来上海开第一家门店，有奖励吗").places == ()
+    # the other place as the subject, even beside Shanghai, or alone, still decides
+    assert analyser.analyse("杭州有没有类似上海这种算力券").places == ("杭州",)
+    assert analyser.analyse("我在成都开了三家川菜馆，成都有奖励吗").places == ("成都",)
