@@ -34,6 +34,9 @@ CUES = {
         # who does it, asked with a verb of running a matter (哪家在管, 谁在抓), or as a choice (教委负责还是外办)
         r"(?:谁|哪家)(?:在|来)?(?:管|抓|推|主管|负责|牵头)|负责还是|还是.{1,8}负责|"
         r"责任单位|主管部门|负责部门|负责哪些|管哪些|管什么|职责|"
+        # the department word first, then the question word (部门是哪几个), also in English inside a Chinese
+        # question ('responsible departments 是哪几个'); not 机构, which also names institutions (第三方机构有哪些 asks names)
+        r"(?:部门|单位|\bdepartments?|\bagenc(?:y|ies)|\bbureaus?|\bauthorit(?:y|ies))\s*(?:分别|都)?(?:是|有)?\s*(?:哪(?:个|些|几个|几家|家)|谁)|"
         # up to two words between which and the department word (which government bodies, which city agencies)
         r"\bwhich (?:[a-z-]+ ){0,2}(?:agency|agencies|department|departments|bureau|bureaus|body|bodies|office|offices|authority|authorities)\b|"
         r"\bwho (?:is|are) (?:responsible|in charge)|"

@@ -48,7 +48,10 @@ _YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 # dense leg's best clauses print (hybrid English 0.523 → 0.500 out of fold with batch 7 in dev).
 _BASE = ("cov1", "cov3", "unknown", "missing", "english", "matched1", "matched3")
 # `year_missing`: a figure asked for a named year that no best clause prints (lexical 0.707 → 0.736)
-FEATURES_LEXICAL = (*_BASE, "year_missing")
+# `missing1` joined it with batches 16–18 in dev (2,557 questions, the ranking stage in place: Chinese 0.810 →
+# 0.865 at ≤ 4 % answerable refused, English 0.698 → 0.701; `rare_missing` as well: English 0.740 alone, but
+# 0.698 with `missing1`, so left out)
+FEATURES_LEXICAL = (*_BASE, "year_missing", "missing1")
 # `dgap`: the dense leg's best passage above the mean of its top 60 (a peaked ranking: the question is about
 # something the documents say); `en_dgap`, the same for English questions only, because a cross-language
 # similarity is compressed (English dev questions: best cosines 0.79 answerable vs 0.78 not; Chinese 0.90 vs
@@ -69,7 +72,11 @@ FEATURES_DENSE = (*_BASE, "missing1", "dense1", "dense3", "dgap", "en_dgap", "nu
 # features 0.792, with `rare_missing` 0.823 (`agree` 0.792, `margin` 0.785, `rare_missing` and `asks`
 # 0.831 — one feature kept; `--compare` prints this table). For Chinese the shared model stays (Chinese alone: 0.857
 # against 0.867 shared).
-FEATURES_DENSE_EN = (*(f for f in FEATURES_DENSE if f not in ("english", "en_dgap")), "rare_missing")
+# `missing_sent` (the asked kind not printed in the two sentences of each best clause that match the question
+# best) joined it with batches 16–18 in dev (789 answerable and 290 unanswerable English dev questions):
+# 0.776 → 0.792; `agree`, `margin` 0.779–0.782; the translated question's dense similarity to the best clauses
+# (`dense-translation` leg) 0.776–0.779, not kept.
+FEATURES_DENSE_EN = (*(f for f in FEATURES_DENSE if f not in ("english", "en_dgap")), "rare_missing", "missing_sent")
 
 # a missing kind → the refusal kind that says so
 KIND_REFUSAL = {

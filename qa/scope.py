@@ -89,7 +89,8 @@ def _without_indefinite_ji(text: str) -> str:
 
 
 # English contractions are grammar: "what's the website" asks as "what is the website" does
-_CONTRACTION = re.compile(r"\b(what|who|where|when|how|which|it|there|that)['’]s\b", re.I)
+# "what's", and "whats" as chat users type it (not "its": a possessive)
+_CONTRACTION = re.compile(r"\b(?:(what|who|where|when|how|which|it|there|that)['’]s|(what|where|when|how|there|that)s)\b", re.I)
 
 # An English question that opens with its own question word (who decides…, which agency…) and later has an
 # interrogative as the object of a preposition ("the cap on how many tickets", "rules of how much is charged",
@@ -118,7 +119,7 @@ def asked_kinds(text: str) -> frozenset[str]:
     """The kinds of information a question asks for: amount, share, count, date, procedure, contact, names,
     places, outcome, agency."""
     plain = _without_indefinite_ji(text) if "几" in text else text
-    plain = _CONTRACTION.sub(r"\1 is", plain)
+    plain = _CONTRACTION.sub(lambda m: f"{m.group(1) or m.group(2)} is", plain)
     plain = _without_embedded_questions(plain)
     kinds = {k for k, rx in ASKS.items() if rx.search(plain)}
     if CUES["agency"].search(text):

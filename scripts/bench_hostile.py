@@ -15,7 +15,8 @@ What it does:
    from many addresses, so each thread spreads its requests over ``--addresses`` loopback source
    addresses (127.0.x.y, one keep-alive connection each) and stays under the per-client limit.
 3. Hostile clients: ``--hostile`` threads (3), each from its own address, sending ``POST /v1/ask`` with
-   500 random CJK characters (U+4E00–U+9FA5, a new string each time) exactly at the rate limit.
+   500 random CJK characters (U+4E00–U+9FA5, a new string each time) exactly at the rate limit, or with
+   ``--payload english`` 500 characters of random Latin words (the English path: translation, spelling).
 4. Each run: a warm-up, then phase "alone" (normal users only) and phase "under attack" (both), each
    ``--seconds`` long. Reported per phase: the normal users' p50/p99 latency (client-side wall time, ms),
    their error count, the hostile requests' statuses and latency, and the CPU seconds the server used.
@@ -76,6 +77,15 @@ def questions() -> list[str]:
 
 def random_chinese(rng: random.Random, n: int = 500) -> str:
     return "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(n))
+
+
+def random_english(rng: random.Random, n: int = 500) -> str:
+    """About ``n`` characters of random lower-case 'words' of 5–12 letters: every one unknown to the dictionary
+    and the spelling checker, the English path's most expensive input (translation, spelling correction)."""
+    words: list[str] = []
+    while sum(len(w) + 1 for w in words) < n:
+        words.append("".join(chr(rng.randint(97, 122)) for _ in range(rng.randint(5, 12))))
+    return " ".join(words)[:n]
 
 
 class Server:
@@ -167,6 +177,7 @@ class Hostile(threading.Thread):
         self.client = client_from(f"127.0.200.{index + 1}", base_url)
         self.interval = 60.0 / args.rate_limit
         self.rng = random.Random(index)
+        self.payload = random_english if args.payload == "english" else random_chinese
         self.stop_event = stop
         self.samples: list[tuple[float, float, int]] = []
 
@@ -175,7 +186,7 @@ class Hostile(threading.Thread):
         while not self.stop_event.is_set():
             t0 = time.perf_counter()
             try:
-                status = self.client.post("/v1/ask", json={"query": random_chinese(self.rng)}).status_code
+                status = self.client.post("/v1/ask", json={"query": self.payload(self.rng)}).status_code
             except httpx.HTTPError:
                 status = 0
             self.samples.append((t0, (time.perf_counter() - t0) * 1000, status))
@@ -241,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hostile", type=int, default=3, help="hostile clients")
     p.add_argument("--rate-limit", type=int, default=60, help="QA_RATE_LIMIT for the server (requests a minute)")
     p.add_argument("--mode", default="lexical")
+    p.add_argument("--payload", choices=("chinese", "english"), default="chinese",
+                   help="hostile questions: 500 random CJK characters, or 500 characters of random Latin words")
     p.add_argument("--index-dir", type=Path, default=REPO / "var" / "index")
     p.add_argument("--json", type=Path, help="also write every run's figures here")
     args = p.parse_args(argv)

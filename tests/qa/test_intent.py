@@ -43,3 +43,13 @@ def test_who_with_a_verb_of_doing_asks_for_the_unit_responsible():
     for q in ("Who is eligible for the rent subsidy?", "who gets the first-store reward", "Who can apply?",
               "who pays for the consumption vouchers", "who qualifies as a key enterprise", "who are you?"):
         assert "agency" not in asked_kinds(q), q
+
+
+def test_a_department_word_before_the_question_word_asks_who():
+    from policyqa.qa.scope import asked_kinds
+
+    for q in ("“谷子经济”这种新消费产品开发，责任部门有哪些？", "社区前置仓、instant retail这块，责任部门有哪些？",
+              "服务领域的“上海品牌”certification 继续推进，responsible departments 是哪几个？"):
+        assert "agency" in asked_kinds(q), q
+    # 机构 also names institutions: which ones are on a list is asked, not who is responsible
+    assert "agency" not in asked_kinds("消费领域做信用评价的第三方机构有哪些，名单在哪能查到？")

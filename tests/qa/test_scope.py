@@ -341,3 +341,27 @@ def test_where_the_asker_comes_from_is_not_what_is_asked_about(corpus):
     # the other place as the subject, even beside Shanghai, or alone, still decides
     assert analyser.analyse("杭州有没有类似上海这种算力券").places == ("杭州",)
     assert analyser.analyse("我在成都开了三家川菜馆，成都有奖励吗").places == ("成都",)
+
+
+def test_requests_to_list_reward_sizes_and_what_has_been_done_ask_details():
+    assert "names" in asked_kinds("Can you list the companies that have received Shanghai Brand certification?")
+    assert "amount" in asked_kinds("How big is the reward for a benchmark application scenario?")
+    assert "amount" in asked_kinds("Whats the max amount of the R&D reward?")  # 'whats' as typed in a chat
+    assert "outcome" in asked_kinds("How many trade-type headquarters had actually been recognised by the end of 2025?")
+    # the asker's own situation in the perfect passive asks nothing
+    assert "outcome" not in asked_kinds("Our company has been recognised as a regional HQ. What help can we get?")
+    assert "count" in asked_kinds("how many service industry demo zones should be created by 2025?")
+    # an indirect question as the second object of a preposition, after a sentence saying who asks, is the topic
+    assert "date" not in asked_kinds(
+        "We operate cruise lines. Is there any reward based on number of voyages or how long ships stay in port?")
+    assert "date" in asked_kinds("What is the reward for ships and how long is the stay?")
+
+
+def test_kind_nouns_are_form_not_topic_when_that_kind_is_asked():
+    from policyqa.qa.scope import without_form_words
+
+    text = "By 2025, what share of Shanghai's GDP should the service sector make up?"
+    assert "share" not in without_form_words(text, asked_kinds(text))
+    # not asked as a share: 'share' is the topic
+    assert without_form_words("Can firms share data across borders?", asked_kinds("Can firms share data across borders?")) == \
+        "Can firms share data across borders?"
