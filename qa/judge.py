@@ -29,6 +29,7 @@ from policyqa.index.tokenize import Tokenizer
 
 from .analysis import AnalysedQuestion
 from .citation import best_sentences
+from .rank import RankModel
 from .scope import missing_kinds
 from .search import Hit
 
@@ -94,12 +95,9 @@ KIND_REFUSAL = {
 
 
 @dataclass(frozen=True)
-class LinearModel:
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
+class LinearModel(RankModel):
+    """The same standardised logistic model as the ranking stage's, with the operating point it answers at."""
+
     threshold: float  # answer when P(answerable) ≥ threshold
     # per language (zh / en), when fitted: the two reach the judge through different evidence (an English
     # question's keyword legs see only its dictionary translation), so each gets its own operating point
@@ -108,23 +106,13 @@ class LinearModel:
     def threshold_for(self, lang: str) -> float:
         return dict(self.thresholds).get(lang, self.threshold)
 
-    def probability(self, x: dict[str, float]) -> float:
-        z = self.intercept + sum(
-            c * (x[f] - m) / s for f, m, s, c in zip(self.features, self.mean, self.scale, self.coef)
-        )
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
     def to_dict(self) -> dict:
-        return {
-            "features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
-            "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold,
-            "thresholds": dict(self.thresholds),
-        }
+        return {**super().to_dict(), "threshold": self.threshold, "thresholds": dict(self.thresholds)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "LinearModel":
-        return cls(tuple(d["features"]), tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]),
-                   float(d["intercept"]), float(d["threshold"]),
+        base = RankModel.from_dict(d)
+        return cls(base.features, base.mean, base.scale, base.coef, base.intercept, float(d["threshold"]),
                    tuple(sorted((k, float(v)) for k, v in d.get("thresholds", {}).items())))
 
 
