@@ -159,7 +159,11 @@ class Hit(BaseModel):
     heading: str | None
     text: str
     agencies: list[str]
-    score: float | None = None
+    score: float | None = Field(
+        None,
+        description="/v1/search: the fused reciprocal-rank score; /v1/ask in hybrid mode: the ranking model's "
+        "probability that this clause answers the question (qa/rank.py); in lexical mode, the fused score",
+    )
     citation: str
     source_path: str
     span: Span
