@@ -186,7 +186,7 @@ class Translation(BaseModel):
 class Refusal(BaseModel):
     kind: str = Field(
         description="no_match | other_place | other_document | amount_not_stated | date_not_stated | figure_not_stated "
-        "| procedure_not_stated | contact_not_stated | names_not_stated | agency_not_stated | validity_not_stated | language "
+        "| procedure_not_stated | contact_not_stated | names_not_stated | places_not_stated | agency_not_stated | validity_not_stated | language "
         "(personal_procedure, city_matter: no longer assigned)"
     )
     detail: str = ""

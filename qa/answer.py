@@ -86,6 +86,11 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "The documents mention this (the closest clauses are below) but do not list the names or items asked for.",
         "文件提到了相关内容（见下方最接近的条款），但没有列出所问的具体名单或清单内容。",
     ),
+    "places_not_stated": (
+        "The documents mention this (the closest clauses are below) but do not name the places — districts, "
+        "areas or countries — asked for.",
+        "文件提到了相关内容（见下方最接近的条款），但没有列出所问的具体区域、地点或国家。",
+    ),
     "agency_not_stated": (
         "The closest clauses (below) deal with this but name no responsible agency.",
         "最接近的条款（见下方）涉及这一内容，但没有写明责任单位。",

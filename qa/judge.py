@@ -88,7 +88,7 @@ KIND_REFUSAL = {
     "procedure": "procedure_not_stated",
     "contact": "contact_not_stated",
     "names": "names_not_stated",
-    "places": "names_not_stated",
+    "places": "places_not_stated",
     "outcome": "figure_not_stated",
     "agency": "agency_not_stated",
 }

@@ -392,6 +392,7 @@
     contact_not_stated: '相关条款没有写明联系电话、地址或网址。',
     agency_not_stated: '相关条款没有写明责任单位。',
     names_not_stated: '相关条款没有列出具体名单或清单内容。',
+    places_not_stated: '相关条款没有列出所问的具体区域、地点或国家。',
     validity_not_stated: '该文件没有写明施行日期或有效期。',
     personal_procedure: '这是个人办事流程问题，政策文件没有涉及。',
     city_matter: '这是市级事务问题，政策文件没有涉及。',

@@ -366,3 +366,10 @@ def test_topic_leaves_out_asking_who_and_pointing_back(answerer, searcher, q, to
     aq = answerer.analyse(searcher, q)
     assert all(t in aq.topic_tokens for t in topic)
     assert not {"负责", "在管", "管", "这块", "这件", "这件事", "归"} & set(aq.topic_tokens)
+
+
+def test_places_asked_where_no_clause_lists_them_are_refused_as_such(answerer, searcher):
+    # the clause sets up the food districts without naming where: the refusal says places, not names
+    a = answerer.ask(searcher, "哪些区会建国际美食集聚区？", as_of=TODAY)
+    assert not a.answerable and a.refusal.kind == "places_not_stated" and a.closest
+    assert "地点" in a.refusal.message(english=False) and "places" in a.refusal.message(english=True)
