@@ -29,7 +29,7 @@ from policyqa.index.tokenize import Tokenizer
 
 from .analysis import AnalysedQuestion
 from .citation import best_sentences
-from .rank import RankModel
+from .rank import RankModel, asked_of, lacks_asked
 from .scope import missing_kinds
 from .search import Hit
 
@@ -278,23 +278,23 @@ class Judge:
         agree = sum(best_ranks.get(leg, 99) <= 3 for leg in legs) / len(legs) if legs else 0.0
         s1 = hits[0].score
         s2 = hits[1].score if len(hits) > 1 else 0.0
-        asked = q.asks - ({"date"} if q.about_document_date else set())
+        asked = asked_of(q)
         texts = [normalize(h.clause.text) for h in top]
         top_text = "\n".join(texts)
         # a year that names a document ('the 2025 measures') says which document, not which year a figure is for
         nums = set(_NUMBER.findall(q.text)) - q.document_years
-        missing = tuple(missing_kinds(frozenset(asked), texts, q.text))
+        missing = tuple(missing_kinds(asked, texts, q.text))
         if "agency" in asked and not any(h.clause.agencies for h in top):
             missing += ("agency",)  # who is responsible, asked of clauses that name no responsible unit
         # the same, asked of the best clause alone: the kind is often printed by a neighbour about something else
-        missing1 = bool(missing_kinds(frozenset(asked), texts[:1], q.text)) or ("agency" in asked and not hits[0].clause.agencies)
+        missing1 = lacks_asked(asked, hits[0].clause, q.text, texts[0])
         # a figure or date asked for a named year (2019年…多少, by 2030) that none of the best clauses prints
         years = set(_YEAR.findall(q.text)) - q.document_years if asked & {"amount", "share", "count", "date"} else set()
         year_missing = bool(years) and not any(y in top_text for y in years)
         # the same, read only in the sentences that match the question best (two per clause): a figure
         # printed elsewhere in a long clause is usually about something else
         sents = [normalize(t) for h in top for t in best_sentences(h.clause, q.keyword_text, 2)]
-        missing_sent = missing_kinds(frozenset(asked), sents, q.text) if asked else []
+        missing_sent = missing_kinds(asked, sents, q.text) if asked else []
         # numbers the question names (a year, a line number) that none of the best clauses prints
         nums_missing = sum(n not in top_text for n in nums) / len(nums) if nums else 0.0
         dense = [d for h in top if (d := getattr(h, "dense_sim", None)) is not None]
@@ -311,7 +311,9 @@ class Judge:
             "numbers_missing": nums_missing,
             "matched1": m1,
             "matched3": m3,
-            "matched3_found": self.matched(q, [h.clause.clause_id for h in found[:3]])[0] if found is not None else m3,
+            # the search's own top three: the same clauses as `top` unless the ranking brought another up
+            "matched3_found": m3 if found is None or {h.clause.clause_id for h in found[:3]} == {h.clause.clause_id for h in top}
+            else self.matched(q, [h.clause.clause_id for h in found[:3]])[0],
             "rare_missing": miss3,
             "missing1": float(missing1),
             "year_missing": float(year_missing),

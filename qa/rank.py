@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from policyqa.corpus import Clause
 from policyqa.corpus.rules import normalize
 
 from .analysis import AnalysedQuestion
@@ -46,6 +47,20 @@ FEATURES = (
 Coverage = Callable[[AnalysedQuestion, str, str], float]
 
 
+def asked_of(q: AnalysedQuestion) -> frozenset[str]:
+    """The kinds a question asks of the clauses: a date asked about a document itself is answered from its
+    record, not by a clause."""
+    return frozenset(q.asks - ({"date"} if q.about_document_date else set()))
+
+
+def lacks_asked(asked: frozenset[str], clause: Clause, question: str, text: str | None = None) -> bool:
+    """The clause itself does not print a kind asked for (a responsible unit: its printed agency list).
+    ``text``: the clause's normalised text, when the caller has it already."""
+    return bool(asked and missing_kinds(asked, [normalize(clause.text) if text is None else text], question)) or (
+        "agency" in asked and not clause.agencies
+    )
+
+
 def hit_features(q: AnalysedQuestion, hits: Sequence[Hit], coverage: Coverage) -> list[dict[str, float]]:
     """The measured evidence of each hit, in the fused order given. Every hit must carry its dense
     similarities (hybrid mode)."""
@@ -56,7 +71,7 @@ def hit_features(q: AnalysedQuestion, hits: Sequence[Hit], coverage: Coverage) -
     smax = max(float(h.sentence_sim or 0.0) for h in hits)
     covs = [coverage(q, h.clause.clause_id, h.clause.text) for h in hits]
     cmax = max(covs)
-    asked = frozenset(q.asks - ({"date"} if q.about_document_date else set()))
+    asked = asked_of(q)
     out = []
     for r, (h, cov) in enumerate(zip(hits, covs), 1):
         ranks = dict(h.ranks)
@@ -68,8 +83,7 @@ def hit_features(q: AnalysedQuestion, hits: Sequence[Hit], coverage: Coverage) -
                  loglen=math.log1p(len(h.clause.text)), nag=math.log1p(len(h.clause.agencies)),
                  hasag=float(bool(h.clause.agencies)))
         # the judge's `missing1`, for each clause: the kind asked for not printed by this clause itself
-        x["kind_missing"] = float(bool(asked and missing_kinds(asked, [normalize(h.clause.text)], q.text))
-                                  or ("agency" in asked and not h.clause.agencies))
+        x["kind_missing"] = float(lacks_asked(asked, h.clause, q.text))
         out.append(x)
     return out
 

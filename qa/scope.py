@@ -29,25 +29,22 @@ KINDS = ("amount", "share", "count", "date", "procedure", "contact", "names", "p
 # agency list, a record field, so the judge checks it on the clauses themselves (`qa/judge.py`).
 
 
-def _load_kinds(path: Path = ASKS_PATH) -> tuple[dict[str, re.Pattern], dict[str, re.Pattern]]:
+def _load_kinds(
+    path: Path = ASKS_PATH,
+) -> tuple[dict[str, re.Pattern], dict[str, re.Pattern], dict[str, re.Pattern]]:
+    """(asks, states, form_words) of every kind, from one read of the data file."""
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     asks = {k: re.compile("|".join(f"(?:{p})" for p in raw[k]["asks"]), re.I) for k in KINDS}
     states = {k: re.compile("|".join(f"(?:{p})" for p in raw[k]["states"]), re.I) for k in KINDS if raw[k]["states"]}
-    return asks, states
-
-
-ASKS, STATES = _load_kinds()
-
-
-def _load_form_words(path: Path = ASKS_PATH) -> dict[str, re.Pattern]:
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {
+    form_words = {
         k: re.compile(r"\b(?:" + "|".join(map(re.escape, raw[k]["form_words"])) + r")\b", re.I)
         for k in KINDS if raw[k].get("form_words")
     }
+    return asks, states, form_words
 
 
-FORM_WORDS = _load_form_words()
+ASKS, STATES, FORM_WORDS = _load_kinds()
+STATES["year"] = re.compile(r"(?:19|20)[0-9]{2}\s*年|十[一二三四五六七八九]五")
 
 
 def without_form_words(text: str, asks: frozenset[str]) -> str:
@@ -59,7 +56,6 @@ def without_form_words(text: str, asks: frozenset[str]) -> str:
         if rx is not None:
             text = rx.sub(" ", text)
     return text
-STATES["year"] = re.compile(r"(?:19|20)[0-9]{2}\s*年|十[一二三四五六七八九]五")
 
 # A date question about a document itself (issued, in force, expiring): every citation carries the
 # document's dates, so such a question is answered from the document record, not from a clause.

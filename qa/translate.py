@@ -243,14 +243,14 @@ class QueryTranslator:
                 terms.append((f"{w1} {w2}", tuple(dict.fromkeys(compounds))[: self.per_word]))
         return Translation(query, tuple(terms))
 
-
     def renders(self, word: str) -> bool:
-        """Whether an English word has a Chinese rendering the documents print (or is a Latin word they use)."""
+        """Whether an English word has a Chinese rendering the documents print (or is a Latin word they use):
+        its stem, or a stem of its word family (`_related` returns only stems the index has), is looked up."""
         w = word.lower()
         if w in self._latin:
             return True
-        stems = [self._stem.stemWord(w)]
-        return any(st in self._index for st in stems) or any(st in self._index for st in self._related(stems[0]))
+        stem = self._stem.stemWord(w)
+        return stem in self._index or bool(self._related(stem))
 
     def _related(self, stem: str) -> set[str]:
         """Stems of the same word family that Porter stemming leaves apart: one is a prefix of the other and
