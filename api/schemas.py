@@ -239,6 +239,17 @@ class EnglishAnswer(BaseModel):
     authoritative: str
 
 
+class AskPart(BaseModel):
+    question: str = Field(description="the part as asked (normalised)")
+    answerable: bool
+    intent: str
+    answer: str
+    message: str
+    refusal: Refusal | None = None
+    confidence: float | None = None
+    clause_ids: list[str] = Field(description="the part's cited clauses (its closest, when refused)")
+
+
 class AskResponse(BaseModel):
     query: str
     mode: str
@@ -259,6 +270,13 @@ class AskResponse(BaseModel):
     )
     confidence: float | None = Field(None, description="the judge's probability that the clauses found answer the question")
     answer_en: EnglishAnswer | None = Field(None, description="English questions only: the answer composed in English, Chinese quotes beside it")
+    parts: list[AskPart] = Field(
+        default_factory=list,
+        description="a question asking several things at once (a question mark with more question after it, "
+        "', and which…'): each part's own answer. The whole is answered when every part is; otherwise the "
+        "question as a whole decides, and a refusal names the part the documents do not answer. Empty for "
+        "a question asking one thing",
+    )
 
 
 class Document(BaseModel):

@@ -185,6 +185,8 @@ class AnalysedQuestion:
     reverse_agency: bool  # "市民政局负责哪些事" — what an agency it names is responsible for
     # years that name one of these documents ('the 2025 measures', 2026年的意见), not a figure's year
     document_years: frozenset[str] = frozenset()
+    # the questions asked together in it (邮轮目标是多少？又是哪些部门负责？), each answered on its own; () for one
+    parts: tuple[str, ...] = ()
 
     @property
     def english(self) -> bool:
@@ -297,6 +299,7 @@ class Analyser:
             about_document_date=about_date,
             reverse_agency=bool(agencies) and intent == "agency" and asks_what_agency_does(text),
             document_years=doc_years,
+            parts=question_parts(text),
         )
 
 
@@ -523,3 +526,62 @@ class PlaceNames:
         for t in tokens:
             found += [t[:n] for n in (2, 3, 4) if len(t) >= n and t[:n] in self._zh]
         return [w for w in dict.fromkeys(found) if w not in self._text]
+
+
+# --- questions asked together ---------------------------------------------------------------------------
+
+# Users often ask two things at once (邮轮旅客目标是多少？邮轮消费又是哪些部门负责？; 'what's the 2027 target for
+# green restaurants, and which departments run the programme?'). Judged as one question, each part dilutes the
+# other's evidence and the whole is refused although each part is answered by its own clause. The parts are
+# found by the grammar of asking only: a question mark with more question after it, or a conjunction that opens
+# a new question (', and which…', '，另外…吗'). A part that is not itself a question (a preamble, 谢谢), too
+# short to be searched alone, or opening by pointing back at the one before stays with its neighbour.
+MAX_PARTS = 3  # each part costs one more search: bounded for hostile input
+_PART_BOUNDARY = re.compile(
+    r"(?<=\?)\s*|"
+    r"[,;]\s*(?=(?:and|also|plus)\s+(?:what|which|who|when|where|how|is|are|does|do|can|will)\b)|"
+    r"[,;]\s*(?=(?:另外|还有|顺便问(?:一?下)?|再问一?下|以及|同时)[^,;。]*?(?:哪|谁|什么|啥|吗|呢|怎|如何|多少|几|是否|有没有))",
+    re.I,
+)
+_ASKS_EN = re.compile(
+    r"^\s*(?:and |also |plus |then |so )?(?:what|what's|whats|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|"
+    r"did|can|could|will|would|should|has|have|any)\b|\?\s*$",
+    re.I,
+)
+_ASKS_ZH = re.compile(_INTERROGATIVE.pattern + r"|多久|多大|何时|\?\s*$")
+
+
+def _is_question(part: str) -> bool:
+    return bool((_ASKS_ZH if _HAS_CJK.search(part) else _ASKS_EN).search(part))
+
+
+def _searchable(part: str) -> bool:
+    """Enough words to be searched alone: four Chinese characters, or three English words."""
+    n = len(_ALL_CJK_CHAR.findall(part))
+    return n >= 4 if n else len(re.findall(r"[A-Za-z]+", part)) >= 3
+
+
+_ALL_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def question_parts(text: str) -> tuple[str, ...]:
+    """The questions asked together in ``text`` (normalised), or () when it asks one thing."""
+    parts: list[str] = []
+    for seg in (s.strip() for s in _PART_BOUNDARY.split(text)):
+        if not seg:
+            continue
+        dependent = bool(_ANAPHOR.match(_OPENING.sub("", seg)))
+        if parts and (dependent or not (_searchable(seg) and _is_question(seg)) or not _searchable(parts[-1])):
+            parts[-1] = f"{parts[-1]} {seg}"
+        else:
+            parts.append(seg)
+    if len(parts) > MAX_PARTS:
+        parts = [*parts[: MAX_PARTS - 1], " ".join(parts[MAX_PARTS - 1 :])]
+    # the conjunction that opened a part is not part of what it asks
+    return tuple(_OPENING.sub("", p) or p for p in parts) if len(parts) > 1 else ()
+
+
+# a part that opens by pointing back (具体在哪些区? 那要交什么材料?) or whose English names its topic only by a
+# pronoun (When does it expire?) asks about the part before it, not a topic of its own: it stays with that part
+_ANAPHOR = re.compile(r"^(?:具体|那|这|其|它|该)|^(?:that|this|those|these)\b|^.*\b(?:it|its|they|them|their)\b", re.I)
+_OPENING = re.compile(r"^(?:(?:and|also|plus)\s+|(?:另外|还有|顺便问(?:一?下)?|再问一?下|以及|同时),?\s*)", re.I)

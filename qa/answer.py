@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from policyqa.corpus import Corpus
 from policyqa.index.clause_tokens import ClauseTokens
@@ -141,6 +141,8 @@ class Answer:
     evidence: dict[str, float] = field(default_factory=dict)  # the judge's features
     agencies_source: str | None = None  # "best_clause" | "nearest_clause" (the best clause lists none)
     question: AnalysedQuestion | None = None
+    # a question asking several things at once: each part's own answer (see `Answerer._together`)
+    parts: tuple["Answer", ...] = ()
 
 
 class Answerer:
@@ -187,6 +189,70 @@ class Answerer:
     def ask(self, searcher: Searcher, query: str, *, as_of: dt.date | None = None, top_k: int = 10) -> Answer:
         as_of = as_of or dt.date.today()
         q = self.analyse(searcher, query)
+        whole = self._answer(q, searcher, as_of, top_k)
+        if not q.parts or whole.reverse_agency is not None:
+            return whole
+        parts = tuple(self._answer(self.analyse(searcher, p), searcher, as_of, top_k) for p in q.parts)
+        return self._together(q, whole, parts)
+
+    def _together(self, q: AnalysedQuestion, whole: Answer, parts: tuple[Answer, ...]) -> Answer:
+        """A question asking several things (`analysis.question_parts`): answered when every part is answered
+        on its own evidence — the answer then gives each part's answer, cites the best clauses of each in turn
+        and lists the agencies of each. Otherwise the question as a whole decides, as for any question; when
+        it is refused, the refusal says which part the documents do not answer (when that part's reason is more
+        specific than 'not found') and the answered parts' clauses are offered as the closest."""
+        n = self.config.citations
+        if all(p.answerable for p in parts):
+            # the part asking what the whole question asks first (who is responsible → the agency part)
+            ordered = sorted(parts, key=lambda p: p.intent != whole.intent)
+            agencies: dict[str, AgencyEvidence] = {}
+            for p in ordered:
+                for a in p.agencies:
+                    old = agencies.get(a.name)
+                    agencies[a.name] = a if old is None else AgencyEvidence(
+                        a.name, old.agency, tuple(dict.fromkeys((*old.clause_ids, *a.clause_ids))),
+                        old.evidence + a.evidence, old.lead or a.lead,
+                    )
+            cites = _interleave([p.citations for p in ordered], n)
+            # every clause an agency is shown beside is cited
+            needed = [cid for a in agencies.values() for cid in a.clause_ids[:1]]
+            by_id = {c.clause.clause_id: c for p in parts for c in p.citations}
+            have = {c.clause.clause_id for c in cites}
+            missing = [by_id[cid] for cid in dict.fromkeys(needed) if cid not in have and cid in by_id]
+            if missing:
+                keep = [c for c in cites if c.clause.clause_id in set(needed)]
+                rest = [c for c in cites if c.clause.clause_id not in set(needed)]
+                cites = tuple((keep + missing + rest)[: max(n, len(keep) + len(missing))])
+            label = "({}) {}: {}" if q.english else "（{}）{}：{}"
+            text = "\n".join(label.format(i, p.query, p.answer) for i, p in enumerate(parts, 1))
+            # one part's agencies, beside its best clause cited first: that part's own account of them;
+            # agencies from several parts: each beside the cited clauses that print it
+            lead = ordered[0]
+            if not agencies:
+                source = None
+            elif set(agencies) == {a.name for a in lead.agencies} and cites[0] is lead.citations[0]:
+                source = lead.agencies_source
+            else:
+                source = "cited_clauses"
+            return replace(
+                whole, answerable=True, answer=text, message="", agencies=tuple(agencies.values()),
+                citations=cites, closest=(), refusal=None, coverage=min(p.coverage for p in parts),
+                confidence=min(p.confidence or 0.0 for p in parts), agencies_source=source, parts=parts,
+            )
+        if whole.answerable:
+            return replace(whole, parts=parts)
+        refused = next(p for p in parts if not p.answerable)
+        reason, message = whole.refusal, whole.message
+        if refused.refusal is not None and refused.refusal.kind != "no_match":
+            reason = refused.refusal
+            quote = '"{}": {}' if q.english else "「{}」{}"
+            message = quote.format(refused.query, refused.message)
+        closest = _interleave([p.citations or p.closest for p in parts], n)
+        return replace(whole, refusal=reason, message=message, closest=closest or whole.closest, parts=parts)
+
+    def _answer(self, q: AnalysedQuestion, searcher: Searcher, as_of: dt.date, top_k: int) -> Answer:
+        """One question's answer from its own evidence."""
+        query = q.raw
         if q.reverse_agency:
             return self._reverse(q, searcher, as_of)
         result = searcher.search(q, top_k=top_k)
@@ -319,3 +385,13 @@ class Answerer:
             agencies_source="listed_clauses",
             question=q,
         )
+
+
+def _interleave(lists: list[tuple[Citation, ...]], n: int) -> tuple[Citation, ...]:
+    """The first of each list, then the second of each…, each clause once, at most ``n``."""
+    out: dict[str, Citation] = {}
+    for rank in range(max((len(x) for x in lists), default=0)):
+        for x in lists:
+            if rank < len(x):
+                out.setdefault(x[rank].clause.clause_id, x[rank])
+    return tuple(out.values())[:n]

@@ -70,4 +70,18 @@ def answer_to_dict(ans: Answer, corpus: Corpus, directory: AgencyDirectory | Non
         "translation": translation_to_dict(ans.translation),
         "refusal": {"kind": ans.refusal.kind, "detail": ans.refusal.detail} if ans.refusal else None,
         "answer_en": english_answer(ans, corpus, directory),
+        # a question asking several things: what each part got on its own evidence
+        "parts": [
+            {
+                "question": p.query,
+                "answerable": p.answerable,
+                "intent": p.intent,
+                "answer": p.answer,
+                "message": p.message,
+                "refusal": {"kind": p.refusal.kind, "detail": p.refusal.detail} if p.refusal else None,
+                "confidence": p.confidence,
+                "clause_ids": [c.clause.clause_id for c in (p.citations or p.closest)],
+            }
+            for p in ans.parts
+        ],
     }

@@ -230,3 +230,17 @@ def test_unknown_agency_filter_is_a_4xx_naming_it(client):
     # every name a user may know still filters: printed, full and English
     for name in ("市民政局", "上海市民政局", "Shanghai Municipal Civil Affairs Bureau"):
         assert client.post("/v1/search", json={"query": "养老服务", "filters": {"agencies": [name]}}).status_code == 200
+
+
+def test_ask_two_questions_at_once_reports_each_part(client):
+    from policyqa.api.schemas import AskResponse
+
+    body = client.post("/v1/ask", json={"query": "服务型体育消费占比目标是多少？电竞服务消费生态圈又是哪些部门负责？"}).json()
+    AskResponse.model_validate(body)
+    assert body["answerable"] and [p["answerable"] for p in body["parts"]] == [True, True]
+    cited = [c["clause_id"] for c in body["citations"]]
+    assert all(p["clause_ids"][0] in cited for p in body["parts"])
+    assert "市体育局" in [a["name"] for a in body["agencies"]]
+    # one question: no parts
+    one = client.post("/v1/ask", json={"query": "哪个部门负责社区居家养老上门服务?"}).json()
+    assert one["parts"] == []

@@ -229,6 +229,11 @@ def test_no_eval_answer_shows_an_agency_beside_a_clause_that_does_not_print_it(a
             best = ans.citations[0]
             if ans.agencies_source == "best_clause":
                 assert all(_prints(directory, best.clause, a.name) for a in ans.agencies), q.id
+            elif ans.agencies_source == "cited_clauses":
+                # a question asking several things: each part's agencies beside that part's cited clauses
+                assert ans.parts, q.id
+                cited = {c.clause.clause_id for c in ans.citations}
+                assert all(set(a.clause_ids) & cited for a in ans.agencies), q.id
             else:
                 assert not best.clause.agencies, q.id
                 assert ("未列明责任单位" in ans.answer) or ("names no responsible agency" in ans.answer), q.id
