@@ -97,6 +97,7 @@ def _stemmer() -> _Stemmer:
 
 _NOT = re.compile(r"n't\b")
 _CONTRACTION = re.compile(r"'(?:s|re|ve|ll|d|m)\b")
+_SYLLABLE_MARK = re.compile(r"(?<=[a-z])'(?=[a-z])")
 # Abbreviations CEDICT spells out; expanded before lookup.
 ABBREVIATIONS = {"r&d": "research and development"}
 # The plans are named by number: the 14th Five-Year Plan is 十四五.
@@ -109,6 +110,8 @@ def word_units(text: str, stem) -> list[tuple[str, ...]]:
     and its closed form (e-sports → e-sport, e, sport, esport); stop words are dropped."""
     # contractions are grammar, not content: we're → we, don't → do not (else "re" is looked up as a word)
     text = _CONTRACTION.sub(" ", _NOT.sub(" not", text.lower().replace("’", "'")))
+    # an apostrophe left inside a word separates pinyin syllables (Jing'an, Xi'an): one word
+    text = _SYLLABLE_MARK.sub("", text)
     for short, long in ABBREVIATIONS.items():
         text = text.replace(short, long)
     out: list[tuple[str, ...]] = []
@@ -200,6 +203,10 @@ class QueryTranslator:
         if self._words is None:
             self._words = _substrings(corpus_text, max_len=8)
         self._chars = chars
+        # a pinyin spelling (stemmed as question words are) → the documents' words spelt so
+        self._pinyin: dict[str, tuple[str, ...]] = {}
+        for key, heads in state.get("pinyin", {}).items():
+            self._pinyin.setdefault(self._stem.stemWord(key), tuple(heads))
 
     def translate(self, query: str) -> Translation:
         # the 10th plan is 十五, the 11th 十一五, … the 14th 十四五
@@ -228,6 +235,9 @@ class QueryTranslator:
                     if head not in scored or key > scored[head]:
                         scored[head] = key
             ranked = sorted(scored, key=lambda h: scored[h], reverse=True)
+            if not ranked and w in self._pinyin:
+                # a name the dictionary does not gloss, written in pinyin (Lingang → 临港)
+                ranked = list(self._pinyin[w])
             options[w] = ranked
             if ranked:
                 terms.append((w, tuple(ranked[: self.per_word])))
@@ -244,13 +254,14 @@ class QueryTranslator:
         return Translation(query, tuple(terms))
 
     def renders(self, word: str) -> bool:
-        """Whether an English word has a Chinese rendering the documents print (or is a Latin word they use):
-        its stem, or a stem of its word family (`_related` returns only stems the index has), is looked up."""
+        """Whether an English word has a Chinese rendering the documents print (or is a Latin word they use, or
+        a pinyin name of one of their words): its stem, or a stem of its word family (`_related` returns only
+        stems the index has), is looked up."""
         w = word.lower()
         if w in self._latin:
             return True
         stem = self._stem.stemWord(w)
-        return stem in self._index or bool(self._related(stem))
+        return stem in self._index or stem in self._pinyin or bool(self._related(stem))
 
     def _related(self, stem: str) -> set[str]:
         """Stems of the same word family that Porter stemming leaves apart: one is a prefix of the other and
@@ -414,7 +425,34 @@ def translator_state(corpus_text: str, vocabulary: Iterable[str] | None, entries
     return {
         "terms": occurrences(corpus_text, heads),
         "latin": sorted({w for w in re.findall(r"[a-z][a-z0-9]+", corpus_text.lower()) if w not in EN_STOPWORDS}),
+        "pinyin": pinyin_names(vocab or (), entries),
     }
+
+
+PINYIN_MIN_LETTERS = 5  # shorter syllable runs (anqu, shiji…) name too many different words
+PINYIN_PER_KEY = 3
+
+
+def pinyin_names(words: Iterable[str], entries: Iterable[tuple[str, str]] = ()) -> dict[str, list[str]]:
+    """The documents' words of two to four characters by their toneless pinyin (临港 → lingang), for names an
+    English question writes in pinyin that the dictionary does not gloss (Lingang, Jing'an, Lujiazui).
+    A word CC-CEDICT translates (``entries``) counts only when a gloss writes it in pinyin, as it does names
+    (奉贤 'Fengxian suburban district'): 风险 is also *fengxian* but means risk. Words sharing a spelling are
+    kept shortest first, at most ``PINYIN_PER_KEY``."""
+    from pypinyin import lazy_pinyin
+
+    glossed: dict[str, str] = {}
+    for head, defs in entries:
+        glossed[head] = glossed.get(head, "") + defs.lower().replace(" ", "").replace("'", "")
+    out: dict[str, list[str]] = {}
+    for w in sorted(words, key=lambda x: (len(x), x)):
+        if 2 <= len(w) <= 4 and _ALL_CJK.fullmatch(w):
+            key = "".join(lazy_pinyin(w))
+            if w in glossed and key not in glossed[w]:
+                continue
+            if len(key) >= PINYIN_MIN_LETTERS and key.isascii() and len(out.setdefault(key, [])) < PINYIN_PER_KEY:
+                out[key].append(w)
+    return out
 
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")

@@ -107,3 +107,21 @@ def test_confirmed_keeps_renderings_the_dense_clauses_print():
     # printed renderings kept; a word none of whose renderings is printed keeps its first only
     assert got.terms == (("servic", ("服务",)), ("sector", ("板块",)), ("loan", ("贷款",)))
     assert confirmed(t, ["无关"], fallback=0).terms == ()
+
+
+def test_names_written_in_pinyin_are_searched_as_the_documents_write_them():
+    from policyqa.qa.translate import pinyin_names
+
+    entries = [*ENTRIES, ("风险", "risk/hazard"), ("奉贤", "Fengxian suburban district of Shanghai"), ("防范", "to be on guard/to prevent")]
+    text = "支持临港新片区和静安区建设专业服务集聚区。奉贤新城。防范风险。"
+    vocab = {"临港", "新片区", "静安", "集聚区", "奉贤", "新城", "风险", "防范"}
+    names = pinyin_names(vocab, entries)
+    # a word the dictionary lacks is known by its pinyin; one it translates only when glossed by its pinyin
+    assert names["lingang"] == ["临港"] and names["jingan"] == ["静安"] and names["fengxian"] == ["奉贤"]
+    assert "fangfan" not in names and names["fengxian"] != ["风险"]  # 防范 means prevent: CC-CEDICT glosses it, not with its pinyin
+    tr = QueryTranslator(text, vocabulary=vocab, entries=entries)
+    got = dict(tr.translate("What is planned for Lingang and Jing'an? And Fengxian?").terms)
+    assert got["lingang"] == ("临港",) and got["jingan"] == ("静安",) and got["fengxian"] == ("奉贤",)
+    assert tr.renders("Lingang") and not tr.renders("Zhangjiang")
+    # an apostrophe that is not a contraction joins pinyin syllables; contractions stay grammar
+    assert "jingan" in content_words("Jing'an district's plan", tr._stem) and "s" not in content_words("it's", tr._stem)
