@@ -10,7 +10,7 @@ from policyqa.corpus import Corpus
 from policyqa.qa.answer import Answer, Answerer
 from policyqa.qa.search import Searcher
 
-from .dataset import Question
+from .dataset import INTENTS, Question
 from .metrics import mean
 
 _PAGE_NUMBER_LINE = re.compile(r"\n[ \t\u3000]*[—－-]\s*[0-9０-９]+\s*[—－-][ \t\u3000]*(?=\n)")
@@ -53,10 +53,14 @@ def _f1(got: list[str], gold: list[str]) -> float:
 def answer_metrics(rows: list[AnswerRow], answerer: Answerer, corpus: Corpus) -> dict:
     canon = answerer.directory.canonical
     out: dict = {}
-    out["intent_accuracy"] = mean([float(r.answer.intent == r.question.intent) for r in rows])
+    # intent is measured on the questions labelled with an intent the service has (see dataset.OTHER_INTENTS)
+    scored = [r for r in rows if r.question.intent in INTENTS]
+    out["intent_accuracy"] = mean([float(r.answer.intent == r.question.intent) for r in scored])
     for lang in ("zh", "en"):
-        sub = [r for r in rows if r.question.lang == lang]
+        sub = [r for r in scored if r.question.lang == lang]
         out[f"intent_accuracy_{lang}"] = mean([float(r.answer.intent == r.question.intent) for r in sub])
+    if len(scored) < len(rows):
+        out["intent_unscored"] = len(rows) - len(scored)
     unans = [r for r in rows if not r.question.answerable]
     ans = [r for r in rows if r.question.answerable]
     refused = [r for r in rows if not r.answer.answerable]

@@ -143,11 +143,43 @@ def states_count(text: str) -> bool:
     return bool(_CN_COUNT.search(_INDEFINITE_BATCH.sub("若干", text)))
 
 
+_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
+# one sentence (normalised text ends sentences with '.', which decimals also use)
+_IN_SENTENCE = r"(?:[^。.;；]|(?<=[0-9])\.(?=[0-9]))"
+# a sentence whose subject is the document itself, about when it applies (本措施自…起实施，有效期至…; 本措施涉及的
+# 具体政策有明确执行期限的，从其规定)
+_OWN_PERIOD = re.compile(
+    rf"(?:^|(?<=[。.;；\n]))\s*本(?:措施|方案|意见|实施意见|实施方案|规划|办法|细则|通知|规定|决定|政策){_IN_SENTENCE}*?"
+    rf"(?:起(?:实施|施行|执行|生效)|有效期|期限){_IN_SENTENCE}*[。.;；]?"
+)
+
+
+def states_outcome(text: str, question: str = "") -> bool:
+    """Whether a clause reports what was achieved — for the year the question names, when it names one: a
+    report of 2020 (2020年全市…达到…, 累计认定…家) does not say what was reached by 2025, and a plan's
+    到2025年…达到 is a target, not a result."""
+    if not STATES["outcome"].search(text):
+        return False
+    years = set(_YEAR.findall(question))
+    if not years:
+        return True
+    return any(
+        re.search(rf"(?<![到至]){y}\s*年(?:底|末)?,?[^。;；]{{0,30}}?(?:已|累计|达到|实现|完成|突破|超过|建成|认定)", text)
+        or re.search(rf"截至{y}\s*年", text)
+        for y in years
+    )
+
+
 def states(kind: str, text: str, question: str = "") -> bool:
     """Whether a clause's text (NFKC-normalised) prints the kind of information asked for."""
+    if kind == "outcome":
+        return states_outcome(text, question)
     if kind == "count":
         return states_count(text)
     if kind == "date":
+        # the document's own period (本措施自…起实施，有效期至…) dates the document — its record answers that —
+        # not a deadline or an event of anything it provides for ('the deadline to apply for the vouchers')
+        text = _OWN_PERIOD.sub("", text)
         # a question after a year is answered by a year; after a day, only by a month or a day
         if re.search(r"哪一?年|几年|\bwhat year\b|\bby what year\b", question, re.I) and STATES["year"].search(text):
             return True

@@ -365,3 +365,24 @@ def test_kind_nouns_are_form_not_topic_when_that_kind_is_asked():
     # not asked as a share: 'share' is the topic
     assert without_form_words("Can firms share data across borders?", asked_kinds("Can firms share data across borders?")) == \
         "Can firms share data across borders?"
+
+
+def test_an_outcome_asked_for_a_year_needs_a_report_of_that_year():
+    from policyqa.qa.scope import states_outcome
+
+    report = "2020年,全市服务业增加值达到28307.54亿元,占全市生产总值比重为73.1%。"
+    target = "到2025年,服务业增加值占全市生产总值比重达到75%左右。"
+    assert states_outcome(report) and states_outcome(report, "2020年服务业增加值实际达到多少？")
+    # the 2020 report does not say what was reached in 2025; a target for 2025 is not a result
+    assert not states_outcome(report, "2025年服务业增加值实际达到多少？")
+    assert not states_outcome(target, "到2025年实际达到了吗？")
+    assert states_outcome("截至2025年底,已累计认定跨国公司地区总部1000家。", "Did Shanghai actually reach 1,000 HQs by 2025?")
+    assert missing_kinds(frozenset({"outcome"}), [report, target], "2025年实际认定了多少家？") == ["outcome"]
+
+
+def test_the_documents_own_period_is_not_the_date_of_what_it_provides_for():
+    own = "本措施自2025年3月20日起实施,有效期至2028年3月19日.本措施涉及的具体政策有明确执行期限的,从其规定."
+    assert not states("date", own, "What's the deadline to apply for the vouchers?")
+    assert states("date", "消费季活动于2025年5月1日启动,持续至6月30日。", "消费季什么时候开始?")
+    # only that sentence goes: a date in the sentence before it still counts
+    assert states("date", "首批券于2025年5月1日发放.本措施自2025年3月20日起实施.", "券什么时候发?")
