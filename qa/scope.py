@@ -111,9 +111,27 @@ def _without_embedded_questions(text: str) -> str:
     return text
 
 
+# a sentence's end: ? ! 。 anywhere; a full stop only before a space and a capital or a Chinese character (not in
+# 28307.54, 'No. 5' or 'e.g.')
+_SENTENCE_END = re.compile(r"(?<=[?？!！。])|(?<=\.)(?=\s+[A-Z\u4e00-\u9fff])")
+
+
+def asking_sentences(text: str) -> str:
+    """The sentences of a question that ask, when others only tell (我们是做广告的。'I read the city would relax how
+    many tickets can be sold. Which departments are behind that?'): a kind named in a statement — how many
+    tickets — is what the asker read or did, not what they ask for. A statement ends with a full stop or an
+    exclamation mark; this applies only when some other sentence ends with a question mark."""
+    sents = [x.strip() for x in _SENTENCE_END.split(text) if x.strip()]
+    asking = [x for x in sents if not x.endswith((".", "。", "!", "！"))]
+    if len(asking) < len(sents) and any(x.endswith(("?", "？")) for x in asking):
+        return " ".join(asking)
+    return text
+
+
 def asked_kinds(text: str) -> frozenset[str]:
     """The kinds of information a question asks for: amount, share, count, date, procedure, contact, names,
-    places, outcome, agency."""
+    places, outcome, agency — read in the sentences that ask."""
+    text = asking_sentences(text)
     plain = _without_indefinite_ji(text) if "几" in text else text
     plain = _CONTRACTION.sub(lambda m: f"{m.group(1) or m.group(2)} is", plain)
     plain = _without_embedded_questions(plain)

@@ -386,3 +386,13 @@ def test_the_documents_own_period_is_not_the_date_of_what_it_provides_for():
     assert states("date", "消费季活动于2025年5月1日启动,持续至6月30日。", "消费季什么时候开始?")
     # only that sentence goes: a date in the sentence before it still counts
     assert states("date", "首批券于2025年5月1日发放.本措施自2025年3月20日起实施.", "券什么时候发?")
+
+
+def test_kinds_are_read_in_the_sentences_that_ask():
+    told = "I read the city would relax how many tickets can be sold. Which departments are behind that?"
+    assert asked_kinds(told) == {"agency"}
+    # no statement, or no question mark: every sentence counts
+    assert asked_kinds("邮轮靠港有奖励吗?另外一年想接待多少邮轮游客") >= {"count"}
+    assert asked_kinds("How many tickets can be sold. Which departments") >= {"count"}
+    # 'No. 5' and decimals end no sentence
+    assert asked_kinds("When was the notice (2025 No. 5) issued?") == {"date"}
