@@ -396,3 +396,10 @@ def test_kinds_are_read_in_the_sentences_that_ask():
     assert asked_kinds("How many tickets can be sold. Which departments") >= {"count"}
     # 'No. 5' and decimals end no sentence
     assert asked_kinds("When was the notice (2025 No. 5) issued?") == {"date"}
+
+
+def test_a_recommendation_asks_for_names_unless_it_asks_for_a_policy():
+    assert asked_kinds("Can you recommend a good hotpot place near the Bund?") == {"names"}
+    assert asked_kinds("帮我推荐个外滩附近好吃的小笼包店") == {"names"}
+    assert asked_kinds("Can you recommend a policy that supports small ad agencies?") == frozenset()
+    assert asked_kinds("推荐一下适合小微企业的扶持政策") == frozenset()
