@@ -190,7 +190,8 @@ class Answerer:
         as_of = as_of or dt.date.today()
         q = self.analyse(searcher, query)
         whole = self._answer(q, searcher, as_of, top_k)
-        if not q.parts or whole.reverse_agency is not None:
+        if not q.parts or whole.reverse_agency is not None or (whole.answerable and _asks_document_dates(q)):
+            # an agency's clauses, or a named document's dates from its record: the whole question is answered
             return whole
         parts = tuple(self._answer(self.analyse(searcher, p), searcher, as_of, top_k) for p in q.parts)
         return self._together(q, whole, parts)
@@ -257,7 +258,7 @@ class Answerer:
             return self._reverse(q, searcher, as_of)
         result = searcher.search(q, top_k=top_k)
         hits = self.ranker.rank(q, result.hits)
-        if len(q.documents) == 1 and q.about_document_date and ("date" in q.asks or _VALIDITY.search(q.text)):
+        if _asks_document_dates(q):
             return self._document_facts(q, result, hits, as_of)
         tr = q.translation
         matched = q.keyword_text
@@ -395,3 +396,8 @@ def _interleave(lists: list[tuple[Citation, ...]], n: int) -> tuple[Citation, ..
             if rank < len(x):
                 out.setdefault(x[rank].clause.clause_id, x[rank])
     return tuple(out.values())[:n]
+
+
+def _asks_document_dates(q: AnalysedQuestion) -> bool:
+    """When one document named was issued, takes effect or expires: its record answers."""
+    return len(q.documents) == 1 and q.about_document_date and ("date" in q.asks or bool(_VALIDITY.search(q.text)))

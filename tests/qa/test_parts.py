@@ -74,3 +74,8 @@ def test_a_part_the_documents_do_not_answer_is_named_in_the_refusal(answerer, se
     assert "一平米补多少钱" in ans.message
     # the answered part's clauses are offered as the closest
     assert ans.parts[0].citations[0].clause.clause_id in [c.clause.clause_id for c in ans.closest]
+
+
+def test_a_named_documents_dates_are_answered_from_its_record_not_split(answerer, searcher):
+    ans = answerer.ask(searcher, "《上海市促进服务业创新发展若干措施》现在还有效吗？有效期到哪天？", as_of=TODAY)
+    assert ans.answerable and ans.parts == () and ans.confidence == 1.0 and "2028" in ans.answer
