@@ -197,7 +197,7 @@ class Judge:
         Words the corpus never uses weigh most, so a question about passports cannot be 'covered'."""
         if q.translation:
             return self._coverage_translated(q, clause_id)
-        toks = set(q.topic_tokens)
+        toks = self._topic_set(q)
         if not toks:
             return 0.0
         have = self._clause_tokens.get(clause_id, frozenset())
@@ -232,6 +232,12 @@ class Judge:
             got += best_w if found else 0.0
         return got / total if total else 0.0
 
+    def _topic_set(self, q: AnalysedQuestion) -> set[str]:
+        """A Chinese question's topic words, less single characters the documents never use as a word: in
+        everyday speech those are adverbs and particles (很, 上, 老), not a topic the documents lack (a
+        colloquial 我们有栋老写字楼空置率很高 had looked off the subject)."""
+        return {t for t in q.topic_tokens if len(t) > 1 or t in self._idf}
+
     def unknown_share(self, q: AnalysedQuestion) -> float:
         """Share of the question the documents never use: IDF mass of unknown Chinese words, or the share
         of English content words with no rendering in the documents."""
@@ -240,7 +246,7 @@ class Judge:
                 return 1.0
             translated = {w for en, _ in (q.translation.terms if q.translation else ()) for w in en.split()}
             return sum(w not in translated for w in q.topic_words) / len(q.topic_words)
-        toks = set(q.topic_tokens)
+        toks = self._topic_set(q)
         if not toks:
             return 1.0
         total = sum(self._idf.get(t, self._idf_unknown) for t in toks)
@@ -255,7 +261,7 @@ class Judge:
             kept = {zh for _, renderings in _topic_terms(q) for zh in renderings}
             toks = {t for zh, toks in q.rendering_tokens if zh in kept for t in toks}
         else:
-            toks = set(q.topic_tokens)
+            toks = self._topic_set(q)
         have = frozenset().union(*(self._clause_tokens.get(c, frozenset()) for c in clause_ids)) if clause_ids else frozenset()
         got = sum(self._idf[t] for t in toks if t in have and t in self._idf)
         missing = [self._idf.get(t, self._idf_unknown) for t in toks if t not in have and (_HAS_CJK.search(t) or q.english)]
