@@ -16,7 +16,9 @@ What it does:
    addresses (127.0.x.y, one keep-alive connection each) and stays under the per-client limit.
 3. Hostile clients: ``--hostile`` threads (3), each from its own address, sending ``POST /v1/ask`` with
    500 random CJK characters (U+4E00–U+9FA5, a new string each time) exactly at the rate limit, or with
-   ``--payload english`` 500 characters of random Latin words (the English path: translation, spelling).
+   ``--payload english`` 500 characters of random Latin words (the English path: translation, spelling), or
+   ``--payload parts`` random CJK characters ending a question every ~120 characters (…吗？): the most parts a
+   question is split into, each searched again (qa/analysis.py ``question_parts``).
 4. Each run: a warm-up, then phase "alone" (normal users only) and phase "under attack" (both), each
    ``--seconds`` long. Reported per phase: the normal users' p50/p99 latency (client-side wall time, ms),
    their error count, the hostile requests' statuses and latency, and the CPU seconds the server used.
@@ -86,6 +88,15 @@ def random_english(rng: random.Random, n: int = 500) -> str:
     while sum(len(w) + 1 for w in words) < n:
         words.append("".join(chr(rng.randint(97, 122)) for _ in range(rng.randint(5, 12))))
     return " ".join(words)[:n]
+
+
+def random_parts(rng: random.Random, n: int = 500) -> str:
+    """``n`` characters of random CJK text cut into questions (吗？ every ~120 characters): split into the most
+    parts allowed, so every part is analysed and searched on its own besides the whole."""
+    out = ""
+    while len(out) < n:
+        out += random_chinese(rng, 118) + "吗？"
+    return out[:n]
 
 
 class Server:
@@ -177,7 +188,7 @@ class Hostile(threading.Thread):
         self.client = client_from(f"127.0.200.{index + 1}", base_url)
         self.interval = 60.0 / args.rate_limit
         self.rng = random.Random(index)
-        self.payload = random_english if args.payload == "english" else random_chinese
+        self.payload = {"english": random_english, "parts": random_parts}.get(args.payload, random_chinese)
         self.stop_event = stop
         self.samples: list[tuple[float, float, int]] = []
 
@@ -252,8 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hostile", type=int, default=3, help="hostile clients")
     p.add_argument("--rate-limit", type=int, default=60, help="QA_RATE_LIMIT for the server (requests a minute)")
     p.add_argument("--mode", default="lexical")
-    p.add_argument("--payload", choices=("chinese", "english"), default="chinese",
-                   help="hostile questions: 500 random CJK characters, or 500 characters of random Latin words")
+    p.add_argument("--payload", choices=("chinese", "english", "parts"), default="chinese",
+                   help="hostile questions: 500 random CJK characters, 500 characters of random Latin words, or random CJK questions asked together (the most parts)")
     p.add_argument("--index-dir", type=Path, default=REPO / "var" / "index")
     p.add_argument("--json", type=Path, help="also write every run's figures here")
     args = p.parse_args(argv)

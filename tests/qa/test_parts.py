@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from policyqa.qa.agencies import AgencyDirectory
-from policyqa.qa.analysis import MAX_PARTS, normalise, question_parts
+from policyqa.qa.analysis import MAX_PARTS, MAX_PARTS_CHARS, normalise, question_parts
 from policyqa.qa.answer import Answerer
 from policyqa.qa.search import Searcher
 
@@ -37,6 +37,9 @@ def test_parts_are_bounded():
     many = "？".join(f"第{i}项服务消费目标是多少" for i in range(12)) + "？"
     parts = question_parts(normalise(many))
     assert len(parts) == MAX_PARTS and parts[-1].count("?") == 12 - MAX_PARTS + 1
+    # a text longer than MAX_PARTS_CHARS is not split at all (each part would be searched again)
+    long = "？".join(f"第{i}项服务消费目标是多少" for i in range(40)) + "？"
+    assert len(normalise(long)) > MAX_PARTS_CHARS and question_parts(normalise(long)) == ()
 
 
 @pytest.fixture(scope="module")
