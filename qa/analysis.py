@@ -270,6 +270,10 @@ class Analyser:
         if about_date and not named and not others:
             named = documents_by_year_and_kind(text, self._issued) or documents_by_title_part(text, self._titles)
         places = self._places.foreign_en(text) if english else self._places.foreign(normalize_for_search(text), tokens)
+        if english and translator is not None:
+            # a place the documents print is never another place: in pinyin too (Baoshan is 宝山, whose district
+            # government the documents name, though the dictionary knows only Yunnan's 保山)
+            places = [p for p in places if not translator.spells_printed(p.split()[0])]
         if places and self._places.names_home(text, english):
             # where the asker comes from, in a question about the documents' own city (我在成都开了三家店，想来上海
             # 开首店; 'we're a Shenzhen firm moving to Shanghai'), is not what is asked about: judged on the

@@ -263,6 +263,11 @@ class QueryTranslator:
         stem = self._stem.stemWord(w)
         return stem in self._index or stem in self._pinyin or bool(self._related(stem))
 
+    def spells_printed(self, name: str) -> bool:
+        """Whether a name is the pinyin of a word the documents print (Baoshan → 宝山, in 宝山区政府)."""
+        key = re.sub(r"[^a-z]", "", name.lower())
+        return len(key) >= PINYIN_MIN_LETTERS and self._stem.stemWord(key) in self._pinyin
+
     def _related(self, stem: str) -> set[str]:
         """Stems of the same word family that Porter stemming leaves apart: one is a prefix of the other and
         the shared part has at least ``RELATED_PREFIX`` letters (consum / consumpt, product / produc)."""

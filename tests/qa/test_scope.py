@@ -403,3 +403,11 @@ def test_a_recommendation_asks_for_names_unless_it_asks_for_a_policy():
     assert asked_kinds("帮我推荐个外滩附近好吃的小笼包店") == {"names"}
     assert asked_kinds("Can you recommend a policy that supports small ad agencies?") == frozenset()
     assert asked_kinds("推荐一下适合小微企业的扶持政策") == frozenset()
+
+
+def test_how_many_already_exist_asks_an_outcome():
+    assert "outcome" in asked_kinds("上海现在已经有几家外商独资医院开业了？")
+    assert "outcome" in asked_kinds("已经落地的外商独资医院有哪几家？")
+    assert "outcome" in asked_kinds("How many demonstration zones have been set up so far?")
+    # a target asked is not an outcome
+    assert "outcome" not in asked_kinds("到2027年要认定多少家绿色餐厅？")

@@ -123,5 +123,7 @@ def test_names_written_in_pinyin_are_searched_as_the_documents_write_them():
     got = dict(tr.translate("What is planned for Lingang and Jing'an? And Fengxian?").terms)
     assert got["lingang"] == ("临港",) and got["jingan"] == ("静安",) and got["fengxian"] == ("奉贤",)
     assert tr.renders("Lingang") and not tr.renders("Zhangjiang")
+    # a place name spelt as the pinyin of a word the documents print is theirs (Fengxian is 奉贤)
+    assert tr.spells_printed("Fengxian") and tr.spells_printed("Jing'an") and not tr.spells_printed("Beijing")
     # an apostrophe that is not a contraction joins pinyin syllables; contractions stay grammar
     assert "jingan" in content_words("Jing'an district's plan", tr._stem) and "s" not in content_words("it's", tr._stem)
