@@ -564,11 +564,9 @@ def _is_question(part: str) -> bool:
 
 def _searchable(part: str) -> bool:
     """Enough words to be searched alone: four Chinese characters, or three English words."""
-    n = len(_ALL_CJK_CHAR.findall(part))
+    n = len(_HAS_CJK.findall(part))
     return n >= 4 if n else len(re.findall(r"[A-Za-z]+", part)) >= 3
 
-
-_ALL_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 def question_parts(text: str) -> tuple[str, ...]:

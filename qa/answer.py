@@ -216,13 +216,13 @@ class Answerer:
                     )
             cites = _interleave([p.citations for p in ordered], n)
             # every clause an agency is shown beside is cited
-            needed = [cid for a in agencies.values() for cid in a.clause_ids[:1]]
+            needed = {cid: None for a in agencies.values() for cid in a.clause_ids[:1]}  # ordered, each once
             by_id = {c.clause.clause_id: c for p in parts for c in p.citations}
             have = {c.clause.clause_id for c in cites}
-            missing = [by_id[cid] for cid in dict.fromkeys(needed) if cid not in have and cid in by_id]
+            missing = [by_id[cid] for cid in needed if cid not in have and cid in by_id]
             if missing:
-                keep = [c for c in cites if c.clause.clause_id in set(needed)]
-                rest = [c for c in cites if c.clause.clause_id not in set(needed)]
+                keep = [c for c in cites if c.clause.clause_id in needed]
+                rest = [c for c in cites if c.clause.clause_id not in needed]
                 cites = tuple((keep + missing + rest)[: max(n, len(keep) + len(missing))])
             label = "({}) {}: {}" if q.english else "（{}）{}：{}"
             text = "\n".join(label.format(i, p.query, p.answer) for i, p in enumerate(parts, 1))

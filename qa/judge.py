@@ -30,13 +30,12 @@ from policyqa.index.tokenize import Tokenizer
 from .analysis import AnalysedQuestion
 from .citation import best_sentences
 from .rank import RankModel, asked_of, lacks_asked
-from .scope import missing_kinds
+from .scope import YEAR, missing_kinds
 from .search import Hit
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "judge.json"
 _HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _NUMBER = re.compile(r"(?<![0-9.])[0-9]{2,}(?![0-9.])")
-_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 
 # The features the models use, chosen on dev out of fold (`python -m policyqa.eval.fit --compare`: a candidate
 # joins a model when it raises the share of unanswerable questions refused at the operating point by at least
@@ -300,7 +299,7 @@ class Judge:
         # the same, asked of the best clause alone: the kind is often printed by a neighbour about something else
         missing1 = lacks_asked(asked, hits[0].clause, q.text, texts[0])
         # a figure or date asked for a named year (2019年…多少, by 2030) that none of the best clauses prints
-        years = set(_YEAR.findall(q.text)) - q.document_years if asked & {"amount", "share", "count", "date"} else set()
+        years = set(YEAR.findall(q.text)) - q.document_years if asked & {"amount", "share", "count", "date"} else set()
         year_missing = bool(years) and not any(y in top_text for y in years)
         # the same, read only in the sentences that match the question best (two per clause): a figure
         # printed elsewhere in a long clause is usually about something else

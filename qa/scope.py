@@ -161,7 +161,8 @@ def states_count(text: str) -> bool:
     return bool(_CN_COUNT.search(_INDEFINITE_BATCH.sub("若干", text)))
 
 
-_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
+# a year written in digits (shared with the judge)
+YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 # one sentence (normalised text ends sentences with '.', which decimals also use)
 _IN_SENTENCE = r"(?:[^。.;；]|(?<=[0-9])\.(?=[0-9]))"
 # a sentence whose subject is the document itself, about when it applies (本措施自…起实施，有效期至…; 本措施涉及的
@@ -178,7 +179,7 @@ def states_outcome(text: str, question: str = "") -> bool:
     到2025年…达到 is a target, not a result."""
     if not STATES["outcome"].search(text):
         return False
-    years = set(_YEAR.findall(question))
+    years = set(YEAR.findall(question))
     if not years:
         return True
     return any(
